@@ -1,0 +1,42 @@
+"""The ``initscape`` command line: a thin layer over the library.
+
+Each family registers its commands on the groups defined here, from its own module:
+``initscape.cli.sbm`` (``sbm fit``, ``sbm landscape``, ``reproduce sbm``) and
+``initscape.cli.ntk`` (``ntk analyze``, ``ntk finetune``, ``reproduce ntk``).
+Only this package prints; the library logs.
+"""
+
+import importlib
+import logging
+
+import click
+
+from initscape import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="initscape")
+@click.option("-v", "--verbose", count=True, help="Show library log messages.")
+def main(verbose):
+    """Where iterative learning ends depends on where it starts."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+@main.group()
+def sbm():
+    """Mean-field variational inference for stochastic block models."""
+
+
+@main.group()
+def ntk():
+    """The empirical NTK of a pretrained model, its spectrum and stopping rule."""
+
+
+@main.group()
+def reproduce():
+    """Rerun a paper's claims and write figures, numbers and an HTML report."""
+
+
+for _module in ("sbm", "ntk"):
+    importlib.import_module(f"initscape.cli.{_module}")

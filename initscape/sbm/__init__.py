@@ -1,0 +1,12 @@
+"""Stochastic block models fitted by mean-field variational inference.
+
+References
+----------
+Mukherjee, Sarkar, Wang and Yan. Mean field for the stochastic blockmodel:
+optimization landscape and convergence issues. NeurIPS 2018.
+
+Daudin, Picard and Robin. A mixture model for random graphs. Statistics and
+Computing 18 (2008), 173-183.
+"""
+
+__all__ = []
