@@ -1,8 +1,8 @@
 """The ``initscape`` command line: a thin layer over the library.
 
-Each family registers its commands on the groups defined here, from its own module:
-``initscape.cli.sbm`` (``sbm fit``, ``sbm landscape``, ``reproduce sbm``) and
-``initscape.cli.ntk`` (``ntk analyze``, ``ntk finetune``, ``reproduce ntk``).
+Each module of this package registers its commands on the groups defined here:
+``sbm`` (``sbm fit``), ``landscape`` (``sbm landscape``, ``reproduce sbm``),
+``ntk`` (``ntk analyze``) and ``finetune`` (``ntk finetune``, ``reproduce ntk``).
 Only this package prints; the library logs.
 """
 
@@ -38,5 +38,5 @@ def reproduce():
     """Rerun a paper's claims and write figures, numbers and an HTML report."""
 
 
-for _module in ("sbm", "ntk"):
+for _module in ("sbm", "landscape", "ntk", "finetune"):
     importlib.import_module(f"initscape.cli.{_module}")

@@ -1,3 +1,3 @@
-"""``initscape ntk ...`` and ``initscape reproduce ntk``."""
+"""``initscape ntk analyze``."""
 
-from initscape.cli import ntk, reproduce  # noqa: F401
+from initscape.cli import ntk  # noqa: F401

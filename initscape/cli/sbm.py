@@ -1,3 +1,3 @@
-"""``initscape sbm ...`` and ``initscape reproduce sbm``."""
+"""``initscape sbm fit``."""
 
-from initscape.cli import reproduce, sbm  # noqa: F401
+from initscape.cli import sbm  # noqa: F401
