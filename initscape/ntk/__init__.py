@@ -9,4 +9,14 @@ Raskutti, Wainwright and Yu. Early stopping and non-parametric regression: an
 optimal data-dependent stopping rule. JMLR 15 (2014), 335-366.
 """
 
-__all__ = []
+from initscape.ntk._models import ScalarModel, load_model, tiny_model
+from initscape.ntk._tasks import Split, Task, load_task
+
+__all__ = [
+    "ScalarModel",
+    "Split",
+    "Task",
+    "load_model",
+    "load_task",
+    "tiny_model",
+]
