@@ -9,4 +9,14 @@ Daudin, Picard and Robin. A mixture model for random graphs. Statistics and
 Computing 18 (2008), 173-183.
 """
 
-__all__ = []
+from initscape.sbm._datasets import Network, list_networks, load_network
+from initscape.sbm._io import GraphData, read_graph, read_gt
+
+__all__ = [
+    "GraphData",
+    "Network",
+    "list_networks",
+    "load_network",
+    "read_graph",
+    "read_gt",
+]
