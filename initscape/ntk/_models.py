@@ -290,8 +290,13 @@ def _torch_modules():
                 self.head.bias.zero_()
 
         def pooled(self, input_ids, attention_mask):
+            # a prepared additive 4-D mask skips the data-dependent checks that
+            # Hugging Face runs on a 2-D one, so the forward can be vmapped
+            dtype = self.head.weight.dtype
+            keep = attention_mask[:, None, None, :].to(dtype)
+            additive = (1.0 - keep) * torch.finfo(dtype).min
             hidden = self.encoder(
-                input_ids=input_ids, attention_mask=attention_mask
+                input_ids=input_ids, attention_mask=additive
             ).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
             return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
