@@ -192,17 +192,25 @@ class _GtBuffer:
     """Sequential reads from the bytes of a ``.gt`` file, with bounds checks."""
 
     def __init__(self, data: bytes, path: str):
+        self.raw = data
         self.data = memoryview(data)
         self.pos = 0
         self.path = path
-        self.order = "<"
+        self.set_order("<")
+
+    def set_order(self, order: str) -> None:
+        self.order = order
+        self.unpack_u64 = struct.Struct(order + "Q").unpack_from
+
+    def truncated(self, n: int, what: str):
+        raise ValueError(
+            f"path {self.path!r} is a truncated .gt file: {what} needs {n} bytes "
+            f"at offset {self.pos}, but the file has {len(self.data)} bytes."
+        )
 
     def take(self, n: int, what: str) -> memoryview:
         if n < 0 or self.pos + n > len(self.data):
-            raise ValueError(
-                f"path {self.path!r} is a truncated .gt file: {what} needs {n} bytes "
-                f"at offset {self.pos}, but the file has {len(self.data)} bytes."
-            )
+            self.truncated(n, what)
         out = self.data[self.pos : self.pos + n]
         self.pos += n
         return out
@@ -217,6 +225,37 @@ class _GtBuffer:
 
     def string(self, what: str) -> bytes:
         return bytes(self.take(self.uint(8, f"the length of {what}"), what))
+
+    def runs(self, count: int, itemsize: int, what: str):
+        """``count`` runs of a uint64 length then ``length * itemsize`` bytes.
+
+        Returns the byte offset where each run's items start and their number.
+        One tight loop: this is where large files spend their time.
+        """
+        raw, unpack, end, pos = self.raw, self.unpack_u64, len(self.raw), self.pos
+        starts, lengths = [0] * count, [0] * count
+        for i in range(count):
+            if pos + 8 > end:
+                self.pos = pos
+                self.truncated(8, what)
+            (length,) = unpack(raw, pos)
+            pos += 8
+            starts[i], lengths[i] = pos, length
+            pos += length * itemsize
+            if pos > end:
+                self.pos = starts[i]
+                self.truncated(length * itemsize, what)
+        self.pos = pos
+        return starts, lengths
+
+    def gather(self, dtype: str, starts, lengths) -> np.ndarray:
+        """The items of ``runs`` concatenated into one array."""
+        dt = np.dtype(self.order + dtype)
+        size, data = dt.itemsize, self.data
+        joined = b"".join(
+            [data[s : s + n * size] for s, n in zip(starts, lengths, strict=True)]
+        )
+        return np.frombuffer(joined, dtype=dt).astype(dtype)
 
 
 def read_gt(path) -> GraphData:
@@ -266,21 +305,15 @@ def read_gt(path) -> GraphData:
         raise ValueError(
             f"path {path!r}: the .gt endianness flag must be 0 or 1; got {big_endian}."
         )
-    buf.order = ">" if big_endian else "<"
+    buf.set_order(">" if big_endian else "<")
     buf.string("the comment")
 
     # Adjacency: directed flag, N, then each node's out-neighbours.
     directed = bool(buf.uint(1, "the directed flag"))
     n_nodes = buf.uint(8, "the number of nodes")
     width = next(w for w in (1, 2, 4, 8) if n_nodes <= 2 ** (8 * w) - 1)
-    degrees = np.empty(n_nodes, dtype=np.int64)
-    chunks = []
-    for v in range(n_nodes):
-        degree = buf.uint(8, f"the out-degree of node {v}")
-        degrees[v] = degree
-        chunks.append(buf.take(degree * width, f"the out-neighbours of node {v}"))
-    targets = np.frombuffer(b"".join(chunks), dtype=buf.order + f"u{width}")
-    targets = targets.astype(np.int64)
+    starts, degrees = buf.runs(n_nodes, width, "the out-neighbours of a node")
+    targets = buf.gather(f"u{width}", starts, degrees).astype(np.int64)
     if targets.size and targets.max() >= n_nodes:
         raise ValueError(
             f"path {path!r}: a .gt out-neighbour index must be < {n_nodes} (the "
@@ -335,20 +368,56 @@ def _read_gt_values(buf: _GtBuffer, type_code: int, count: int, name: str):
     if type_code == 0x05:
         return _long_double(buf.take(16 * count, what), buf, name)
 
-    # Length-prefixed values, one at a time.
+    # Strings and vectors of strings: decoded one by one.
+    if type_code == 0x0D:
+        return _read_string_vectors(buf, count, what, name)
+    out = np.empty(count, dtype=object)
+    if type_code in (0x06, 0x0E):
+        starts, lengths = buf.runs(count, 1, what)
+        for i, (s, n) in enumerate(zip(starts, lengths, strict=True)):
+            raw = bytes(buf.data[s : s + n])
+            out[i] = raw if type_code == 0x0E else _decode(raw, buf, name)
+        return out
+
+    # Numeric vectors: one gather, then split at the run boundaries.
+    itemsize = 16 if type_code == 0x0C else np.dtype(dtype).itemsize
+    starts, lengths = buf.runs(count, itemsize, what)
+    if type_code == 0x0C:
+        joined = b"".join(
+            [buf.data[s : s + 16 * n] for s, n in zip(starts, lengths, strict=True)]
+        )
+        flat = _long_double(memoryview(joined), buf, name)
+    else:
+        flat = buf.gather(dtype, starts, lengths)
+        if type_code == 0x07:
+            flat = flat.astype(bool)
+    out[:] = np.split(flat, np.cumsum(lengths)[:-1]) if count else []
+    return out
+
+
+def _read_string_vectors(buf: _GtBuffer, count: int, what: str, name: str):
+    """``count`` values of type vector<string>: a length, then prefixed strings."""
+    raw, unpack, end, pos = buf.raw, buf.unpack_u64, len(buf.raw), buf.pos
     out = np.empty(count, dtype=object)
     for i in range(count):
-        length = buf.uint(8, what)
-        if type_code in (0x06, 0x0E):
-            raw = bytes(buf.take(length, what))
-            out[i] = raw if type_code == 0x0E else _decode(raw, buf, name)
-        elif type_code == 0x0C:
-            out[i] = _long_double(buf.take(16 * length, what), buf, name)
-        elif type_code == 0x0D:
-            out[i] = [_decode(buf.string(what), buf, name) for _ in range(length)]
-        else:
-            vec = buf.array(dtype, length, what).astype(dtype)
-            out[i] = vec.astype(bool) if type_code == 0x07 else vec
+        if pos + 8 > end:
+            buf.pos = pos
+            buf.truncated(8, what)
+        (length,) = unpack(raw, pos)
+        pos += 8
+        strings = []
+        for _ in range(length):
+            if pos + 8 > end:
+                buf.pos = pos
+                buf.truncated(8, what)
+            (n,) = unpack(raw, pos)
+            if pos + 8 + n > end:
+                buf.pos = pos + 8
+                buf.truncated(n, what)
+            strings.append(_decode(raw[pos + 8 : pos + 8 + n], buf, name))
+            pos += 8 + n
+        out[i] = strings
+    buf.pos = pos
     return out
 
 
