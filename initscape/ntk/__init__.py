@@ -9,14 +9,52 @@ Raskutti, Wainwright and Yu. Early stopping and non-parametric regression: an
 optimal data-dependent stopping rule. JMLR 15 (2014), 335-366.
 """
 
+from initscape.ntk._gd import (
+    KernelGDPath,
+    gd_filter,
+    kernel_gradient_descent,
+    kernel_ridge,
+)
+from initscape.ntk._kernels import EmpiricalNTK, empirical_ntk, jl_bound, ntk_matvec
 from initscape.ntk._models import ScalarModel, load_model, tiny_model
+from initscape.ntk._spectrum import DecayFit, Spectrum, fit_decay, spectrum
+from initscape.ntk._stopping import (
+    StoppingReport,
+    StoppingRule,
+    local_width,
+    noise_from_gcv,
+    noise_from_label_range,
+    radius_from_ridge,
+    stopping_report,
+    stopping_step,
+)
 from initscape.ntk._tasks import Split, Task, load_task
 
 __all__ = [
+    "DecayFit",
+    "EmpiricalNTK",
+    "KernelGDPath",
     "ScalarModel",
+    "Spectrum",
     "Split",
+    "StoppingReport",
+    "StoppingRule",
     "Task",
+    "empirical_ntk",
+    "fit_decay",
+    "gd_filter",
+    "jl_bound",
+    "kernel_gradient_descent",
+    "kernel_ridge",
     "load_model",
     "load_task",
+    "local_width",
+    "noise_from_gcv",
+    "noise_from_label_range",
+    "ntk_matvec",
+    "radius_from_ridge",
+    "spectrum",
+    "stopping_report",
+    "stopping_step",
     "tiny_model",
 ]
