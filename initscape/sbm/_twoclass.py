@@ -237,7 +237,7 @@ def _column_stats(v, av):
     vav = np.zeros(width)
     s1 = np.zeros(width)
     s2 = np.zeros(width)
-    step = max(1, _BLOCK_ELEMENTS // max(width, 1))
+    step = _block_rows(width)
     for start in range(0, n, step):
         block = v2[start : start + step]
         vav += np.einsum("ij,ij->j", block, av2[start : start + step])
@@ -286,52 +286,62 @@ def _elbo(counts, stats, entropy, p, q, prior):
     return likelihood + label_prior + entropy
 
 
-def _tanh_update(v, av, t, t_lam, offset, out):
-    """``out <- tanh(t av + t_lam v + offset)``, block by block.
+def _block_rows(width):
+    """Rows per block: about ``_BLOCK_ELEMENTS`` entries, at most 1000 rows."""
+    return max(1, min(1000, _BLOCK_ELEMENTS // max(width, 1)))
 
-    Returns the entropy ``sum_i H(psi_i)`` of the new ``psi = (1 + out) / 2`` and
-    ``max_i |out_i - v_i|``, both per column. With ``f`` the argument and
-    ``x = exp(-2 |f|)``: ``tanh f = sign(f) (1 - x) / (1 + x)`` and
-    ``H = log(2 cosh f) - f tanh f = log1p(x) + 2 |f| x / (1 + x)``, so one
-    exponential and one log per entry give both, finite for every ``f``.
+
+def _tanh_update(v, av, t, t_lam, offset, out):
+    """``out <- tanh(t av + t_lam v + offset)``, block by block, in one pass.
+
+    With ``f`` the argument and ``x = exp(-2 |f|)``: ``tanh f = sign(f) (1 - x) /
+    (1 + x)`` and the entropy of ``psi = (1 + tanh f) / 2`` is
+    ``H = log(2 cosh f) - f tanh f = log(1 + x) + |f| - f tanh f``, finite for
+    every ``f``, so one exponential per entry gives both. ``sum log(1 + x)`` is
+    taken as the log of a product over at most 1000 rows (each factor lies in
+    [1, 2], so the product stays below 2^1000).
+
+    Returns, per column: ``v^T av`` of the old ``v``; the summed entropy,
+    ``sum out`` and ``sum out^2`` of the new one; ``max_i |out_i - v_i|``.
     """
     n, width = v.shape
-    entropy = np.zeros(width)
-    change = np.zeros(width)
-    step = max(1, _BLOCK_ELEMENTS // max(width, 1))
+    vav, entropy = np.zeros(width), np.zeros(width)
+    s1, s2, change = np.zeros(width), np.zeros(width), np.zeros(width)
+    step = _block_rows(width)
     f = np.empty((min(step, n), width))
     x = np.empty_like(f)
     y = np.empty_like(f)
     for start in range(0, n, step):
         stop = min(start + step, n)
         fb, xb, yb = f[: stop - start], x[: stop - start], y[: stop - start]
-        vb, ob = v[start:stop], out[start:stop]
+        vb, avb, ob = v[start:stop], av[start:stop], out[start:stop]
+        vav += np.einsum("ij,ij->j", vb, avb)
 
         # f = t av + t_lam v + offset
-        np.multiply(av[start:stop], t, out=fb)
+        np.multiply(avb, t, out=fb)
         np.multiply(vb, t_lam, out=xb)
         fb += xb
         fb += offset
 
-        # x = exp(-2 |f|) and the entropy log1p(x) + 2 |f| x / (1 + x)
+        # x = exp(-2 |f|); entropy terms |f| and log(1 + x)
         np.abs(fb, out=ob)
+        entropy += ob.sum(axis=0)
         np.multiply(ob, -2.0, out=xb)
         np.exp(xb, out=xb)
         np.add(xb, 1.0, out=yb)
-        ob *= xb
-        ob /= yb
-        entropy += 2 * ob.sum(axis=0)
-        np.log(yb, out=ob)
-        entropy += ob.sum(axis=0)
+        entropy += np.log(yb.prod(axis=0))
 
-        # new v = sign(f) (1 - x) / (1 + x), and its change
+        # new v = sign(f) (1 - x) / (1 + x); entropy term -f v; sums; change
         np.subtract(1.0, xb, out=ob)
         ob /= yb
         np.copysign(ob, fb, out=ob)
+        entropy -= np.einsum("ij,ij->j", fb, ob)
+        s1 += ob.sum(axis=0)
+        s2 += np.einsum("ij,ij->j", ob, ob)
         np.subtract(ob, vb, out=xb)
         np.abs(xb, out=xb)
         np.maximum(change, xb.max(axis=0), out=change)
-    return entropy, change
+    return vav, entropy, s1, s2, change
 
 
 # --------------------------------------------------------------------------
@@ -427,50 +437,73 @@ def run_twoclass(
     active = np.arange(n_restarts)
     v = np.ascontiguousarray(2 * psi0 - 1)
     entropy = (entr(psi0) + entr(1 - psi0)).sum(axis=0)
+    s1, s2 = v.sum(axis=0), np.einsum("ij,ij->j", v, v)
+    spare = None  # the previous state's memory, reused for the next one
 
     for iteration in range(max_iter + 1):
         # One sparse product serves the M-step, the ELBO and the update
         av = A @ v
-        stats = _column_stats(v, av)
-        if estimate:
-            p_act, q_act = _mstep(counts, stats)
-            p_all[active], q_all[active] = p_act, q_act
-        else:
+        stop = converged[active] | (n_iter[active] >= max_iter)
+        fused = algorithm == "bcavi" and not estimate and not stop.all()
+        if fused:
+            # known p, q: the ELBO's v^T A v comes out of the update pass
+            t, t_lam = _coupling(p, q)
+            v_new = _spare(spare, v)
+            vav, ent_new, s1_new, s2_new, change = _tanh_update(
+                v, av, t, t_lam, logit_half - t_lam * s1, v_new
+            )
             p_act, q_act = p, q
-        elbo_now[active] = _elbo(counts, stats, entropy, p_act, q_act, prior)
+        else:
+            vav = _column_stats(v, av)[0]
+            if estimate:
+                p_act, q_act = _mstep(counts, (vav, s1, s2))
+                p_all[active], q_all[active] = p_act, q_act
+            else:
+                p_act, q_act = p, q
+
+        # ELBO of the current state
+        elbo_now[active] = _elbo(counts, (vav, s1, s2), entropy, p_act, q_act, prior)
         history.append(elbo_now.copy())
 
         # Freeze restarts that met tol at the last update, or ran out of updates
-        stop = converged[active] | (n_iter[active] >= max_iter)
         if stop.any():
             v_final[:, active[stop]] = v[:, stop]
             keep = ~stop
-            active, v, av, entropy = (
-                active[keep],
-                v[:, keep],
-                av[:, keep],
-                entropy[keep],
-            )
-            stats = tuple(s[keep] for s in stats)
-            if estimate:
+            active, v, av = active[keep], v[:, keep], av[:, keep]
+            s1 = s1[keep]
+            if fused:
+                v_new = np.ascontiguousarray(v_new[:, keep])
+                ent_new, s1_new, s2_new = ent_new[keep], s1_new[keep], s2_new[keep]
+                change = change[keep]
+            elif estimate:
                 p_act, q_act = p_act[keep], q_act[keep]
-            v = np.ascontiguousarray(v)
         if active.size == 0:
             break
 
-        # Update the running restarts
-        t, t_lam = _coupling(np.asarray(p_act), np.asarray(q_act))
-        if algorithm == "bcavi":
-            offset = logit_half - t_lam * stats[1]
-            v_new = np.empty_like(v)
-            entropy, change = _tanh_update(v, av, t, t_lam, offset, v_new)
-        else:
-            v_new, change = _cavi_sweep(A, v, t, t_lam, logit_half)
-            psi_new = 0.5 * (1 + v_new)
-            entropy = (entr(psi_new) + entr(1 - psi_new)).sum(axis=0)
+        # Update the running restarts (unless the fused pass did)
+        if not fused:
+            t, t_lam = _coupling(np.asarray(p_act), np.asarray(q_act))
+            if algorithm == "bcavi":
+                v = np.ascontiguousarray(v)
+                v_new = _spare(spare, v)
+                _, ent_new, s1_new, s2_new, change = _tanh_update(
+                    v,
+                    np.ascontiguousarray(av),
+                    t,
+                    t_lam,
+                    logit_half - t_lam * s1,
+                    v_new,
+                )
+            else:
+                v_new, change = _cavi_sweep(A, v, t, t_lam, logit_half)
+                psi_new = 0.5 * (1 + v_new)
+                ent_new = (entr(psi_new) + entr(1 - psi_new)).sum(axis=0)
+                s1_new = v_new.sum(axis=0)
+                s2_new = np.einsum("ij,ij->j", v_new, v_new)
+        spare = v
+        v, entropy, s1, s2 = v_new, ent_new, s1_new, s2_new
         n_iter[active] += 1
         converged[active] = 0.5 * change < tol
-        v = v_new
         if callback is not None:
             callback(iteration + 1, max_iter)
 
@@ -492,6 +525,16 @@ def run_twoclass(
         n_iter=n_iter,
         converged=converged,
     )
+
+
+def _spare(spare, v):
+    """An array shaped like ``v``: ``spare`` when it fits, else a new one.
+
+    Reusing the previous state's memory saves touching fresh pages every iteration.
+    """
+    if spare is not None and spare.shape == v.shape and spare.flags.c_contiguous:
+        return spare
+    return np.empty_like(v)
 
 
 def _cavi_sweep(A, v, t, t_lam, logit_half):
