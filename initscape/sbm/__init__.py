@@ -11,10 +11,22 @@ Computing 18 (2008), 173-183.
 
 from initscape.sbm import landscape
 from initscape.sbm._datasets import Network, list_networks, load_network
+from initscape.sbm._estimator import MeanFieldSBM, select_n_blocks
+from initscape.sbm._graph import check_adjacency
 from initscape.sbm._io import GraphData, read_graph, read_gt
+from initscape.sbm._metrics import agreement
+from initscape.sbm._sample import sample_sbm
+from initscape.sbm._twoclass import TwoClassResult, run_twoclass
 
 __all__ = [
     "GraphData",
+    "MeanFieldSBM",
+    "TwoClassResult",
+    "agreement",
+    "check_adjacency",
+    "run_twoclass",
+    "sample_sbm",
+    "select_n_blocks",
     "landscape",
     "Network",
     "list_networks",
