@@ -15,6 +15,7 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import xlogy
 
 from initscape._validation import check_random_state
 
@@ -194,9 +195,8 @@ def log_likelihood(A, labels, block_probs, *, directed=False):
     if not directed:
         keep = np.triu(np.ones((n_blocks, n_blocks), dtype=bool))
         edges, pairs, block_probs = edges[keep], pairs[keep], block_probs[keep]
-    with np.errstate(divide="ignore"):
-        on = np.where(edges > 0, edges * np.log(block_probs), 0.0)
-        off = np.where(pairs - edges > 0, (pairs - edges) * np.log1p(-block_probs), 0.0)
+    on = xlogy(edges, block_probs)
+    off = xlogy(pairs - edges, 1 - block_probs)
     return float(np.sum(on) + np.sum(off))
 
 
