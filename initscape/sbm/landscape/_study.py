@@ -51,9 +51,12 @@ __all__ = [
     "OUTCOMES",
     "StudyResult",
     "classify_outcomes",
+    "Trajectories",
     "classify_states",
     "correlation_sweep",
+    "joint_trajectories",
     "random_start_study",
+    "reduced_start_study",
 ]
 
 logger = logging.getLogger(__name__)
@@ -666,3 +669,135 @@ def correlation_sweep(
     return CorrelationSweep(
         correlations, fractions, errors, d_star, d_half, bracket, rows, settings
     )
+
+
+@dataclass
+class Trajectories:
+    """Per-iteration block averages and estimates of a few runs.
+
+    Attributes
+    ----------
+    block_averages : ndarray of shape (n_steps + 1, n_starts, 2)
+        ``(x_k, y_k)`` after ``k`` updates.
+    p_hat, q_hat : ndarray of shape (n_steps + 1, n_starts)
+        Estimates after ``k`` updates (M-step at ``psi_k``).
+    overlap : ndarray of shape (n_steps + 1, n_starts)
+    settings : dict
+    """
+
+    block_averages: np.ndarray
+    p_hat: np.ndarray
+    q_hat: np.ndarray
+    overlap: np.ndarray
+    settings: dict = field(default_factory=dict)
+
+
+def joint_trajectories(
+    n, p, q, n_starts=6, n_steps=30, *, correlation=0.0, random_state=0
+) -> Trajectories:
+    """Follow joint-estimation BCAVI on a sampled graph, one update at a time.
+
+    Starts are :func:`correlated_starts` with the given ``correlation`` (0: iid
+    Uniform(0, 1)). Each update is one call of
+    :func:`initscape.sbm._twoclass.run_twoclass` with ``max_iter=1``, so the path is
+    exactly the engine's.
+
+    Parameters
+    ----------
+    n : int
+        Even number of nodes.
+    p, q : float
+        ``0 < q < p < 1``.
+    n_starts : int, default=6
+    n_steps : int, default=30
+    correlation : float, default=0.0
+        ``d`` in [0, 1].
+    random_state : int, numpy.random.Generator or None, default=0
+
+    Returns
+    -------
+    Trajectories
+    """
+    from initscape.sbm._twoclass import estimate_params, run_twoclass
+
+    n, p, q, n_starts, n_steps, _ = _check_study_args(
+        n, p, q, n_starts, "sample", "estimated", n_steps, 1e-8
+    )
+    correlation = check_scalar(correlation, "correlation", numbers.Real, low=0, high=1)
+    rng = check_random_state(random_state)
+    A, z = _sample_graph(n, p, q, rng)
+    psi = correlated_starts(z, correlation, n_starts, rng)
+
+    # record the start, then one update at a time
+    averages, p_hat, q_hat, overlaps = [], [], [], []
+    for step in range(n_steps + 1):
+        if step:
+            psi = run_twoclass(A, psi, max_iter=1, tol=1e-300).psi
+        ph, qh = estimate_params(A, psi)
+        averages.append(block_averages(psi, z))
+        p_hat.append(np.asarray(ph))
+        q_hat.append(np.asarray(qh))
+        overlaps.append(overlap(psi, z))
+    settings = {
+        "n": n,
+        "p": p,
+        "q": q,
+        "n_starts": n_starts,
+        "n_steps": n_steps,
+        "correlation": correlation,
+    }
+    return Trajectories(
+        np.stack(averages),
+        np.stack(p_hat),
+        np.stack(q_hat),
+        np.stack(overlaps),
+        settings,
+    )
+
+
+def reduced_start_study(n, p, q, n_starts=100_000, *, max_iter=200, random_state=0):
+    """Random starts of the reduced 2-D population map: a cheap long Monte Carlo.
+
+    The block averages of an iid Uniform(0, 1) start are drawn directly as
+    ``1/2 + N(0, 1 / (12 m))`` (central limit theorem, ``m = n / 2``), then the
+    reduced map is iterated (on logits) and each end state classified by the
+    nearest census point. This drops the node's own term of the ``n``-dimensional
+    map (``O(1)`` against ``O(sqrt(n))``), so it costs ``O(n_starts)`` per step
+    whatever ``n``, and reaches ``n = 10^6`` and beyond.
+
+    Parameters
+    ----------
+    n : int
+        Even number of nodes.
+    p, q : float
+        ``0 < q < p < 1``, known.
+    n_starts : int, default=100000
+    max_iter : int, default=200
+    random_state : int, numpy.random.Generator or None, default=0
+
+    Returns
+    -------
+    fractions, standard_errors : dict
+        Keyed by outcome, as in :class:`StudyResult`.
+    """
+    from scipy.special import expit
+
+    from initscape.sbm.landscape._population import logit_map
+
+    n, p, q, n_starts, max_iter, _ = _check_study_args(
+        n, p, q, n_starts, "population", "known", max_iter, 1e-8
+    )
+    rng = check_random_state(random_state)
+    census = _census(n, p, q)
+    xy = 0.5 + rng.standard_normal((n_starts, 2)) / np.sqrt(6 * n)
+    w = np.log(xy) - np.log1p(-xy)
+    converged = np.zeros(n_starts, dtype=bool)
+    for _ in range(max_iter):
+        new = logit_map(w, census.coefficients)
+        converged = np.abs(expit(new) - expit(w)).max(axis=1) < 1e-12
+        w = new
+        if converged.all():
+            break
+    outcomes, _ = classify_states(expit(w), census, converged)
+    fractions, errors, _ = _mc_summary(outcomes)
+    return fractions, errors
