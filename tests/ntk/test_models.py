@@ -1,0 +1,197 @@
+"""Scalar models and text tasks: parameter subsets, tied weights, offline data."""
+
+import collections
+
+import numpy as np
+import pytest
+import torch
+
+from initscape.ntk import load_task, tiny_model
+from initscape.ntk._models import WordTokenizer
+from initscape.ntk._tasks import _bbc, _tweets
+
+TEXTS = ["good movie here", "bad film really so", "positive", "a b c d e f"]
+
+
+def test_attention_subset_counts_match_a_hand_count():
+    # BERT, 2 layers of hidden size 8: query, key, value and output dense, each an
+    # 8 x 8 matrix and a bias of 8 -> 2 * 4 * 72 = 576
+    assert tiny_model("encoder").n_params("attention") == 576
+    # Llama, 2 layers: q, k, v, o projections, 8 x 8 without bias -> 2 * 4 * 64
+    assert tiny_model("causal").n_params("attention") == 512
+
+
+def test_subsets_by_name():
+    model = tiny_model("encoder")
+    assert set(model.named_trainable("head")) == {"head.weight", "head.bias"}
+    biases = model.named_trainable("biases")
+    assert biases and all(name.endswith("bias") for name in biases)
+    layer0 = model.named_trainable(r"layer\.0\.attention\.self\.query")
+    assert set(layer0) == {
+        "encoder.encoder.layer.0.attention.self.query.weight",
+        "encoder.encoder.layer.0.attention.self.query.bias",
+    }
+
+
+def test_named_trainable_returns_detached_copies():
+    model = tiny_model("encoder")
+    params = model.named_trainable("attention")
+    name = next(iter(params))
+    params[name].add_(1.0)
+    again = model.named_trainable("attention")
+    assert not torch.equal(params[name], again[name])
+    assert not params[name].requires_grad
+
+
+def test_tied_weights_count_once():
+    model = tiny_model("causal")
+    lm = model.module.lm
+    assert lm.lm_head.weight is lm.model.embed_tokens.weight
+    # distinct tensors counted by identity, independently of named_parameters
+    distinct = {
+        id(p): p.numel()
+        for _, p in model.module.named_parameters(remove_duplicate=False)
+    }
+    assert model.n_params("all") == sum(distinct.values()) == 1832
+    assert list(model.named_trainable("head")) == ["lm.model.embed_tokens.weight"]
+
+
+def test_forward_with_given_params_replaces_only_those():
+    model = tiny_model("encoder")
+    inputs = model.encode(TEXTS)
+    params = model.named_trainable("head")
+    assert torch.allclose(model.forward(params, inputs), model(inputs))
+    zeroed = {k: torch.zeros_like(v) for k, v in params.items()}
+    assert torch.equal(
+        model.forward(zeroed, inputs), torch.zeros(len(TEXTS), dtype=torch.float64)
+    )
+    # the module's own parameters are left untouched
+    assert not torch.equal(
+        model.module.head.weight, torch.zeros_like(model.module.head.weight)
+    )
+
+
+def test_causal_scalar_is_the_difference_of_two_label_logits():
+    model = tiny_model("causal")
+    inputs = model.encode(TEXTS)
+    with torch.no_grad():
+        logits = model.module.lm(**inputs).logits
+    last = inputs["attention_mask"].sum(1) - 1
+    pos, neg = model.module.positive_id, model.module.negative_id
+    expected = logits[torch.arange(len(TEXTS)), last][:, [pos, neg]]
+    expected = expected[:, 0] - expected[:, 1]
+    # the same float64 numbers through a differently ordered product
+    assert torch.allclose(model(inputs), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_tiny_model_is_seeded():
+    a = tiny_model("encoder", random_state=3).named_trainable("all")
+    b = tiny_model("encoder", random_state=3).named_trainable("all")
+    c = tiny_model("encoder", random_state=4).named_trainable("all")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_fit_head_matches_a_ridge_probe_fitted_by_hand():
+    from sklearn.linear_model import Ridge
+
+    model = tiny_model("encoder")
+    inputs = model.encode(TEXTS)
+    labels = np.array([1.0, -1.0, 1.0, -1.0])
+    model.fit_head(inputs, labels, alphas=[0.5])
+    with torch.no_grad():
+        pooled = model.module.pooled(**inputs).numpy()
+    probe = Ridge(alpha=0.5).fit(pooled, labels)
+    # sklearn's own prediction vs f through the module; float64 both ways
+    np.testing.assert_allclose(model(inputs).numpy(), probe.predict(pooled), atol=1e-10)
+
+
+def test_errors_name_the_parameter():
+    model = tiny_model("encoder")
+    with pytest.raises(ValueError, match=r"params='nothing_here' selects no parameter"):
+        model.named_trainable("nothing_here")
+    with pytest.raises(TypeError, match=r"params must be a str"):
+        model.named_trainable(3)
+    with pytest.raises(ValueError, match=r"kind must be one of 'encoder', 'causal'"):
+        tiny_model("decoder")
+    with pytest.raises(TypeError, match=r"texts must be a list of str"):
+        model.encode("one text")
+    with pytest.raises(ValueError, match=r"fit_head needs an encoder model"):
+        tiny_model("causal").fit_head(model.encode(TEXTS), np.ones(4))
+
+
+def test_word_tokenizer_pads_right_and_starts_with_2():
+    batch = WordTokenizer(64)(["a b", "c"])
+    assert batch["input_ids"][:, 0].tolist() == [2, 2]
+    assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 1, 0]]
+    assert batch["input_ids"][1, 2] == 0
+
+
+# tasks ---------------------------------------------------------------------------
+
+
+def test_tweets_task_is_stratified_seeded_and_labelled():
+    task = load_task("tweets-sentiment", n_train=40, n_test=20, random_state=0)
+    again = load_task("tweets-sentiment", n_train=40, n_test=20, random_state=0)
+    other = load_task("tweets-sentiment", n_train=40, n_test=20, random_state=1)
+    assert task.train.texts == again.train.texts
+    assert task.train.texts != other.train.texts
+    assert len(task.train) == 40 and len(task.test) == 20
+    assert not set(task.train.texts) & set(task.test.texts)
+    for split in (task.train, task.test):
+        assert set(split.labels) == {1.0, -1.0}
+        positive = [lab == "positive" for lab in split.raw_labels]
+        assert np.array_equal(split.labels == 1.0, positive)
+    # the corpus holds 6954 positive and 16186 negative tweets: 30.05% positive;
+    # stratification keeps each split within one example of that share
+    for split in (task.train, task.test):
+        share = np.mean(split.labels == 1.0)
+        assert abs(share - 6954 / (6954 + 16186)) <= 1 / len(split)
+
+
+def test_tweets_corpus_is_read_whole_with_bad_bytes_replaced():
+    texts, labels, _, _ = _tweets()
+    counts = collections.Counter(labels)
+    # counted with csv on the raw file: 6954 positive, 16186 negative, 15018 neutral
+    assert counts == {"positive": 6954, "negative": 16186}
+    assert any("\ufffd" in t for t in texts)
+
+
+def test_bbc_sport_politics_reads_files_in_sorted_order():
+    texts, labels, _, _ = _bbc()
+    # 511 sport and 417 politics files in the package
+    assert collections.Counter(labels) == {"sport": 511, "politics": 417}
+    assert texts[0].startswith("Claxton hunting first major medal")
+    task = load_task("bbc-sport-politics", n_train=10, n_test=10, random_state=0)
+    assert set(task.train.raw_labels) == {"sport", "politics"}
+
+
+def test_user_csv(tmp_path):
+    path = tmp_path / "mine.csv"
+    rows = ["text,label"] + [
+        f"text number {i},{'spam' if i % 2 else 'ham'}" for i in range(20)
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    task = load_task(path, n_train=10, n_test=6, random_state=0)
+    # sorted labels: 'ham' first, mapped to +1
+    assert task.positive == "ham"
+    for split in (task.train, task.test):
+        ham = [lab == "ham" for lab in split.raw_labels]
+        assert np.array_equal(split.labels == 1.0, ham)
+
+
+def test_task_errors(tmp_path):
+    with pytest.raises(ValueError, match=r"n_train \+ n_test must be at most 928"):
+        load_task("bbc-sport-politics", n_train=900, n_test=100)
+    with pytest.raises(ValueError, match=r"n_train must be >= 2; got 1"):
+        load_task("tweets-sentiment", n_train=1, n_test=10)
+    with pytest.raises(ValueError, match=r"name_or_csv must be one of"):
+        load_task("imdb", n_train=10, n_test=10)
+    three = tmp_path / "three.csv"
+    three.write_text("text,label\na,x\nb,y\nc,z\n")
+    with pytest.raises(ValueError, match=r"exactly 2 distinct labels; got 3"):
+        load_task(three, n_train=2, n_test=2)
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("sentence,y\na,x\n")
+    with pytest.raises(ValueError, match=r"must have columns 'text' and 'label'"):
+        load_task(wrong, n_train=2, n_test=2)
