@@ -7,7 +7,7 @@ r_t = y - f_t(X) then follow r_{t+1} = (I - alpha K/n) r_t, and with K/n = U dia
 (lambda) U^T (Raskutti, Wainwright and Yu, 2014, eq. 6; Lee et al., NeurIPS 2019,
 eq. 9 for the network):
 
-    f_t(X)   = y - U diag((1 - alpha lambda)^t) U^T r_0,
+    f_t(X)   = f_0(X) + U diag(g_t(lambda)) U^T r_0,
     f_t(x*)  = f_0(x*) + (1/n) K(x*, X) U diag(g_t(lambda) / lambda) U^T r_0,
     g_t(lambda) = 1 - (1 - alpha lambda)^t,
 
@@ -207,7 +207,7 @@ def kernel_gradient_descent(
 ):
     """Closed-form kernel gradient descent from f_0 at any steps t.
 
-    f_t(X) = y - U diag((1 - alpha lambda)^t) U^T (y - f_0(X)) and f_t(x*) = f_0(x*)
+    f_t(X) = f_0(X) + U diag(g_t(lambda)) U^T (y - f_0(X)) and f_t(x*) = f_0(x*)
     + (1/n) K(x*, X) U diag(g_t(lambda)/lambda) U^T (y - f_0(X)), with K/n = U diag
     (lambda) U^T (see the module docstring and :func:`gd_filter`).
 
@@ -263,7 +263,7 @@ def kernel_gradient_descent(
     n = k.shape[0]
     coef = u.T @ (y_train - f0_train)
     g, ratio = gd_filter(lam, steps, step_size, flow=flow)
-    train = y_train[None, :] - ((1.0 - g) * coef[None, :]) @ u.T
+    train = f0_train[None, :] + (g * coef[None, :]) @ u.T
     test = None
     if k_cross is not None:
         test = f0_test[None, :] + ((ratio * coef[None, :]) @ u.T) @ k_cross.T / n
