@@ -60,18 +60,18 @@ def check_adjacency(A, *, directed=False, name="A"):
     A.sum_duplicates()
     data = A.data
     if not np.all(np.isfinite(data)):
-        bad = data[~np.isfinite(data)][0]
+        bad = float(data[~np.isfinite(data)][0])
         raise ValueError(f"{name} must have finite entries; got an entry {bad!r}.")
     if np.any(data < 0):
         raise ValueError(
             f"{name} must have non-negative entries (0 or 1); got an entry "
-            f"{data[data < 0][0]!r}."
+            f"{float(data[data < 0][0])!r}."
         )
     nonbinary = (data != 0) & (data != 1)
     if np.any(nonbinary):
         raise ValueError(
             f"{name} must be binary (entries 0 or 1, no weights); got an entry "
-            f"{data[nonbinary][0]!r}."
+            f"{float(data[nonbinary][0])!r}."
         )
 
     # Drop self-loops and explicit zeros

@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+from threadpoolctl import threadpool_limits
 
 __all__ = ["INIT_METHODS", "initial_responsibilities"]
 
@@ -106,7 +107,10 @@ def _spectral_labels(A, n_blocks, rng):
         _, vectors = spla.eigsh(sp.csr_matrix(sym), k=n_blocks, which="LA", v0=v0)
     seed = int(rng.integers(0, 2**31 - 1))
     kmeans = KMeans(n_clusters=n_blocks, n_init=10, random_state=seed)
-    return kmeans.fit_predict(vectors).astype(np.int64)
+    # One thread: OpenMP threads spinning on a busy machine made k-means on a
+    # few hundred points take seconds instead of milliseconds.
+    with threadpool_limits(1):
+        return kmeans.fit_predict(vectors).astype(np.int64)
 
 
 def _degree_labels(A, n_blocks):
