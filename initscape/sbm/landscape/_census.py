@@ -211,25 +211,36 @@ def line_root_count(k, bound, n_grid=200_001) -> int:
 
 
 def _newton(starts, residual, jacobian, bound, max_iter=200):
-    # vectorised Newton on (..., 2) with steps clipped to a fraction of the box
+    # vectorised Newton on (..., 2) with steps clipped to a fraction of the box;
+    # a start leaves the working set once its step is negligible
     w = starts.copy()
+    active = np.arange(len(w))
     for _ in range(max_iter):
-        F = residual(w)
-        J = jacobian(w)
+        wa = w[active]
+        F = residual(wa)
+        J = jacobian(wa)
         det = J[:, 0, 0] * J[:, 1, 1] - J[:, 0, 1] * J[:, 1, 0]
         det = np.where(np.abs(det) < 1e-300, 1e-300, det)
         step0 = (J[:, 1, 1] * F[:, 0] - J[:, 0, 1] * F[:, 1]) / det
         step1 = (J[:, 0, 0] * F[:, 1] - J[:, 1, 0] * F[:, 0]) / det
         step = np.clip(np.stack([step0, step1], axis=1), -bound / 4, bound / 4)
-        w = np.clip(w - step, -2 * bound, 2 * bound)
-        if np.all(np.abs(step) <= 1e-13 * (1 + np.abs(w))):
+        wa = np.clip(wa - step, -2 * bound, 2 * bound)
+        w[active] = wa
+        moving = np.any(np.abs(step) > 1e-13 * (1 + np.abs(wa)), axis=1)
+        active = active[moving]
+        if active.size == 0:
             break
     ok = np.all(np.abs(residual(w)) <= 1e-9 * (1 + np.abs(w)), axis=1)
     return w[ok]
 
 
 def _merge(roots):
-    # keep one root per cluster of roots closer than _MERGE (1 + |w|)
+    # keep one root per cluster of roots closer than _MERGE (1 + |w|); rounding
+    # first removes the exact repeats cheaply
+    if len(roots) == 0:
+        return roots.reshape(0, 2)
+    _, first = np.unique(np.round(roots, 7), axis=0, return_index=True)
+    roots = roots[np.sort(first)]
     kept = []
     for w in roots[np.lexsort(roots.T[::-1])]:
         if not any(np.all(np.abs(w - k) <= _MERGE * (1 + np.abs(k))) for k in kept):
