@@ -133,12 +133,13 @@ def _from_array(init, n_nodes, n_blocks, n_init):
         raise ValueError(f"init must be {expected}; got shape {arr.shape}.")
     if not np.all(np.isfinite(arr)):
         raise ValueError("init must have finite entries; got NaN or inf.")
+    low, high = float(arr.min()), float(arr.max())
     if arr.ndim == 1:
         if n_blocks == 2:
             if arr.min() < 0 or arr.max() > 1:
                 raise ValueError(
                     "init of shape (n_nodes,) with n_blocks=2 is psi0 and must lie "
-                    f"in [0, 1]; got values in [{arr.min()!r}, {arr.max()!r}]."
+                    f"in [0, 1]; got values in [{low!r}, {high!r}]."
                 )
             arr = np.stack([1 - arr, arr], axis=1)
         else:
@@ -149,7 +150,7 @@ def _from_array(init, n_nodes, n_blocks, n_init):
             ):
                 raise ValueError(
                     f"init of shape (n_nodes,) must hold labels in range({n_blocks})"
-                    f"; got values in [{arr.min()!r}, {arr.max()!r}]."
+                    f"; got values in [{low!r}, {high!r}]."
                 )
             arr = np.eye(n_blocks)[arr.astype(np.int64)]
     if arr.shape[1] != n_blocks:
@@ -159,8 +160,8 @@ def _from_array(init, n_nodes, n_blocks, n_init):
         # rounding in their last digits.
         raise ValueError(
             "init must have non-negative rows summing to 1 (responsibilities); "
-            f"got row sums in [{arr.sum(axis=1).min()!r}, "
-            f"{arr.sum(axis=1).max()!r}] and minimum {arr.min()!r}."
+            f"got row sums in [{float(arr.sum(axis=1).min())!r}, "
+            f"{float(arr.sum(axis=1).max())!r}] and minimum {float(arr.min())!r}."
         )
     if arr.ndim == 2:
         if not isinstance(n_init, numbers.Integral):
