@@ -131,6 +131,23 @@ def test_fit_a_user_file_with_labels(tmp_path):
     assert out["agreement"]["ari"] == pytest.approx(1.0)
 
 
+def test_directed_edge_list(tmp_path):
+    path = tmp_path / "arcs.txt"
+    path.write_text("a b\nb c\nc a\nd e\ne f\nf d\nc d\n")
+    out = fit_json(str(path), "--directed", "--n-init", "3")
+    assert out["network"]["directed"] is True and out["network"]["edges"] == 7
+    undirected = fit_json(str(path), "--n-init", "3")
+    assert undirected["network"]["directed"] is False
+    result = run("fit", str(tmp_path / "arcs.txt"), "--no-progress", "--directed")
+    assert result.exit_code == 0
+    # --directed on a format that states it is an error from the reader
+    gml = tmp_path / "g.gml"
+    nx.write_gml(nx.path_graph(3), gml)
+    result = CliRunner().invoke(main, ["sbm", "fit", str(gml), "--directed"])
+    assert result.exit_code == 1
+    assert "directed can only be set for edge lists" in result.output
+
+
 def test_directed_polblogs_runs():
     out = fit_json("--dataset", "polblogs", "--n-init", "2", "--max-iter", "20")
     assert out["network"]["directed"] is True and out["blocks"] == 2
@@ -168,6 +185,7 @@ def test_datasets_command():
         ),
         (["--label-property", "x"], "'--label-property': applies to PATH only"),
         (["--blocks", "0"], "0 is not in the range x>=1"),
+        (["--directed"], "'--directed': applies to an edge list PATH only"),
     ],
 )
 def test_bad_options_name_the_option(args, match):

@@ -41,6 +41,12 @@ _INITS = ("random", "bernoulli", "spectral", "degree")
     help="For PATH: the vertex property holding ground-truth classes.",
 )
 @click.option(
+    "--directed",
+    is_flag=True,
+    default=None,
+    help="For an edge list PATH: read each line as an arc (other formats say).",
+)
+@click.option(
     "--blocks",
     "-k",
     "n_blocks",
@@ -95,6 +101,7 @@ def fit(
     path,
     dataset,
     label_property,
+    directed,
     n_blocks,
     init,
     n_init,
@@ -114,7 +121,7 @@ def fit(
     network (115 colleges, 12 conferences).
     """
     # Read the network.
-    net = _load(path, dataset, label_property)
+    net = _load(path, dataset, label_property, directed)
 
     # Settle K and the known connectivity, if any.
     probs = None if block_probs is None else parse_block_probs(block_probs, n_blocks)
@@ -211,7 +218,7 @@ def datasets(as_json):
         )
 
 
-def _load(path, dataset, label_property):
+def _load(path, dataset, label_property, directed):
     from initscape.sbm import list_networks, load_network
 
     if path is not None and dataset is not None:
@@ -228,9 +235,15 @@ def _load(path, dataset, label_property):
                 "applies to PATH only; shipped networks carry their labels.",
                 param_hint="'--label-property'",
             )
+        if directed:
+            raise click.BadParameter(
+                "applies to an edge list PATH only; shipped networks say whether "
+                "they are directed.",
+                param_hint="'--directed'",
+            )
         return load_network(name)
     try:
-        return load_network(path, label_property=label_property)
+        return load_network(path, label_property=label_property, directed=directed)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
 

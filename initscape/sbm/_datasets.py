@@ -228,7 +228,7 @@ def list_networks() -> list[str]:
     return sorted([*_SPECS, *_DERIVED])
 
 
-def load_network(name, *, label_property=None) -> Network:
+def load_network(name, *, label_property=None, directed=None) -> Network:
     """Load a shipped real network by name, or a graph file by path.
 
     Every network is returned as a simple graph: edge weights and multiplicities
@@ -246,6 +246,9 @@ def load_network(name, *, label_property=None) -> Network:
         :func:`initscape.sbm.read_graph` reads.
     label_property : str, default=None
         Only for a file: the vertex property holding ground-truth classes.
+    directed : bool, default=None
+        Only for an edge list file, which does not say: read its lines as arcs.
+        ``None`` reads it undirected.
 
     Returns
     -------
@@ -258,13 +261,13 @@ def load_network(name, *, label_property=None) -> Network:
     (105, 441, ('liberal', 'neutral', 'conservative'))
     """
     if isinstance(name, str) and name in _SPECS:
-        _check_no_label_property(label_property, name)
+        _check_file_only(label_property, directed, name)
         return _load_dataset(name)
     if name == "polblogs-lcc":
-        _check_no_label_property(label_property, name)
+        _check_file_only(label_property, directed, name)
         return _largest_component(_load_dataset("polblogs"), "polblogs-lcc")
     if isinstance(name, (str, os.PathLike)) and os.path.isfile(name):
-        return _load_file(os.fspath(name), label_property)
+        return _load_file(os.fspath(name), label_property, directed)
     if not isinstance(name, (str, os.PathLike)):
         raise TypeError(
             f"name must be a network name or a file path (str or os.PathLike); got "
@@ -277,13 +280,13 @@ def load_network(name, *, label_property=None) -> Network:
     )
 
 
-def _check_no_label_property(label_property, name):
-    if label_property is not None:
-        raise ValueError(
-            f"label_property applies to graph files only; the shipped network "
-            f"{name!r} has its labels already; got label_property="
-            f"{label_property!r}."
-        )
+def _check_file_only(label_property, directed, name):
+    for option, value in (("label_property", label_property), ("directed", directed)):
+        if value is not None:
+            raise ValueError(
+                f"{option} applies to graph files only; the shipped network "
+                f"{name!r} has its own; got {option}={value!r}."
+            )
 
 
 def _load_dataset(name: str) -> Network:
@@ -376,8 +379,8 @@ def _largest_component(net: Network, name: str) -> Network:
     )
 
 
-def _load_file(path: str, label_property) -> Network:
-    data = read_graph(path)
+def _load_file(path: str, label_property, directed) -> Network:
+    data = read_graph(path, directed=directed)
     n_loops = int(np.count_nonzero(data.adjacency.diagonal()))
     if n_loops:
         logger.info("%s: dropped %d self-loops", path, n_loops)

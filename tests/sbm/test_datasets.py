@@ -159,6 +159,11 @@ def test_load_user_edgelist_binarises_weights(tmp_path):
         net.adjacency.toarray(), [[0, 1, 0], [1, 0, 1], [0, 1, 0]]
     )
     assert net.node_names == ("10", "20", "30") and net.labels is None
+    arcs = load_network(path, directed=True)
+    assert arcs.directed and arcs.n_edges == 2
+    np.testing.assert_array_equal(
+        arcs.adjacency.toarray(), [[0, 1, 0], [0, 0, 1], [0, 0, 0]]
+    )
 
 
 def test_bad_names_and_properties(tmp_path):
@@ -176,6 +181,10 @@ def test_bad_names_and_properties(tmp_path):
         load_network(3)
     with pytest.raises(ValueError, match="label_property applies to graph files only"):
         load_network("karate", label_property="value")
+    with pytest.raises(
+        ValueError, match="directed applies to graph files only.*got directed=True"
+    ):
+        load_network("polblogs-lcc", directed=True)
     path = tmp_path / "g.gml"
     nx.write_gml(nx.path_graph(3), path)
     with pytest.raises(
