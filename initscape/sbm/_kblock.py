@@ -19,9 +19,17 @@ With ``B = logit(pi)``, ``C = log(1 - pi)`` and block sums ``S_l = sum_j tau_jl`
 
 Each iteration applies one E-step update to every node at once (with K = 2 and
 ``pi = [[p, q], [q, p]]`` it is exactly the two-class BCAVI update) and then,
-if the parameters are estimated, the M-step. All restarts are the columns of one
-(n_nodes, n_blocks * n_restarts) matrix: one sparse product ``A @ tau`` (and
-``A^T @ tau`` when directed) per iteration, never an n x n dense matrix.
+if the parameters are estimated, the M-step. Departure from the paper: Daudin et
+al. iterate the E-step fixed point to convergence before each M-step; here one
+fixed-point step alternates with one M-step, which has the same fixed points and
+matches the two-class engine. As in the two-class case (Mukherjee et al. 2018,
+section 5), estimated parameters from weak starts (random responsibilities) often
+drift to the uninformative point ``tau_i = alpha`` for every node, slowly, since
+that point is not isolated; spectral starts avoid it.
+
+All restarts are the columns of one (n_nodes, n_blocks * n_restarts) matrix: one
+sparse product ``A @ tau`` (and ``A^T @ tau`` when directed) per iteration, never
+an n x n dense matrix.
 """
 
 from __future__ import annotations
@@ -109,9 +117,19 @@ def run_kblock(
     -------
     KBlockResult
     """
-    # Setup (arguments are validated by the estimator)
+    # Setup (the estimator validates the parameters; the shapes are checked here)
     tau0 = np.asarray(tau0, dtype=np.float64)
+    if tau0.ndim != 3 or tau0.shape[0] != A.shape[0]:
+        raise ValueError(
+            "tau0 must have shape (n_nodes, n_blocks, n_restarts) with n_nodes = "
+            f"{A.shape[0]}; got shape {tau0.shape}."
+        )
     n_nodes, n_blocks, n_restarts = tau0.shape
+    if block_probs is not None and np.shape(block_probs) != (n_blocks, n_blocks):
+        raise ValueError(
+            f"block_probs must have shape ({n_blocks}, {n_blocks}); got shape "
+            f"{np.shape(block_probs)}."
+        )
     A_t = A.T.tocsr() if directed else None
     weight = 1.0 if directed else 0.5
     estimate_pi = block_probs is None

@@ -142,3 +142,13 @@ def test_batched_equals_looped(directed):
         # 1e-9: einsum may sum the nodes in another order for another width
         np.testing.assert_allclose(alone.tau[:, :, 0], batched.tau[:, :, r], atol=1e-9)
         np.testing.assert_allclose(alone.elbo[0], batched.elbo[r], rtol=1e-12)
+
+
+def test_bad_shapes():
+    A, _ = sample_sbm([5, 5], [[0.5, 0.1], [0.1, 0.5]], random_state=0)
+    with pytest.raises(
+        ValueError, match=r"tau0 must have shape .* got shape \(10, 2\)"
+    ):
+        run_kblock(A, np.full((10, 2), 0.5))
+    with pytest.raises(ValueError, match=r"block_probs must have shape \(2, 2\)"):
+        run_kblock(A, np.full((10, 2, 1), 0.5), block_probs=np.full((3, 3), 0.2))
