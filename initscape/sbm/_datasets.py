@@ -310,7 +310,7 @@ def _load_dataset(name: str) -> Network:
     names = data.vertex_properties.get("label")
     return Network(
         name=name,
-        adjacency=_simple(data.adjacency, data.directed),
+        adjacency=_simple(data.adjacency),
         directed=data.directed,
         labels=labels,
         label_names=spec.label_names,
@@ -334,15 +334,13 @@ def _encode(values, codes, name, prop) -> np.ndarray:
     return labels
 
 
-def _simple(adjacency: sp.csr_array, directed: bool) -> sp.csr_array:
+def _simple(adjacency: sp.csr_array) -> sp.csr_array:
     """Binary adjacency without self-loops (symmetric stays symmetric)."""
     adjacency = sp.csr_array(adjacency, dtype=np.float64, copy=True)
     adjacency.setdiag(0)
     adjacency.eliminate_zeros()
     adjacency.data[:] = 1.0
     adjacency.sort_indices()
-    if not directed and (adjacency != adjacency.T).nnz:
-        raise ValueError("an undirected graph must have a symmetric adjacency.")
     return adjacency
 
 
@@ -384,7 +382,7 @@ def _load_file(path: str, label_property, directed) -> Network:
     n_loops = int(np.count_nonzero(data.adjacency.diagonal()))
     if n_loops:
         logger.info("%s: dropped %d self-loops", path, n_loops)
-    adjacency = _simple(data.adjacency, data.directed)
+    adjacency = _simple(data.adjacency)
 
     labels = label_names = None
     if label_property is not None:

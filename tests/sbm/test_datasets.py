@@ -95,6 +95,12 @@ def test_polbooks_and_polblogs_label_codes_follow_the_files():
 def test_polblogs_lcc_matches_networkx():
     # A second construction through networkx: undirected, no loops, largest CC.
     blogs = read_gt(DATA / "polblogs.gt.gz")
+    # the counts the polblogs description states: 19090 arcs in the file, of
+    # which 3 self-loops and 65 repeats of an arc already listed
+    arcs = [tuple(e) for e in blogs.edges.tolist()]
+    assert len(arcs) == 19090 and sum(s == t for s, t in arcs) == 3
+    assert len(arcs) - len(set(arcs)) == 65
+    assert "3 self-loops and 65 repeated arcs" in load_network("polblogs").description
     graph = nx.Graph()
     graph.add_nodes_from(range(blogs.n_nodes))
     graph.add_edges_from(map(tuple, blogs.edges.tolist()))

@@ -6,7 +6,6 @@ import json
 import shutil
 import struct
 import subprocess
-import sys
 from pathlib import Path
 
 import networkx as nx
@@ -28,7 +27,7 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 
 
 def _has_graph_tool() -> bool:
-    if not shutil.which(SYSTEM_PYTHON) or sys.executable == SYSTEM_PYTHON:
+    if not shutil.which(SYSTEM_PYTHON):
         return False
     probe = subprocess.run(
         [SYSTEM_PYTHON, "-c", "import graph_tool"], capture_output=True, timeout=60
