@@ -185,6 +185,7 @@ def test_datasets_command():
         ),
         (["--label-property", "x"], "'--label-property': applies to PATH only"),
         (["--blocks", "0"], "0 is not in the range x>=1"),
+        (["--tol", "0"], "'--tol': 0.0 is not in the range x>0"),
         (["--directed"], "'--directed': applies to an edge list PATH only"),
     ],
 )

@@ -70,7 +70,13 @@ _INITS = ("random", "bernoulli", "spectral", "degree")
     show_default=True,
     help="Number of restarts (advanced together); the best ELBO is kept.",
 )
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seeds every random start: same seed, same output.",
+)
 @click.option(
     "--block-probs",
     metavar="P",
@@ -85,8 +91,20 @@ _INITS = ("random", "bernoulli", "spectral", "degree")
     show_default=True,
     help="All coordinates at once (bcavi) or one node at a time (cavi).",
 )
-@click.option("--max-iter", type=click.IntRange(min=1), default=500, show_default=True)
-@click.option("--tol", type=click.FloatRange(min=0), default=1e-8, show_default=True)
+@click.option(
+    "--max-iter",
+    type=click.IntRange(min=1),
+    default=500,
+    show_default=True,
+    help="Most iterations per restart.",
+)
+@click.option(
+    "--tol",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1e-8,
+    show_default=True,
+    help="A restart stops once no responsibility moves by more than this.",
+)
 @click.option(
     "--output",
     "-o",
