@@ -298,14 +298,24 @@ def full_population_map(psi, z, p, q, *, prior=0.5, params="known"):
         p_used, q_used = population_estimates(psi, z, p, q)
     t, t_lam = _coupling(np.asarray(p_used), np.asarray(q_used))
 
-    # f = t P v - t lambda (sum v - v) + logit(pi) / 2, through block sums
+    # f = t P v - t lambda (sum v - v) + logit(pi) / 2 through the block sums:
+    # (P v)_i = (p - q) V_own + q V - p v_i, so f = c0 + [z_i = 1] c1 + c2 v_i
     v = 2 * psi - 1
     v1, v2 = _block_sums(v, ones)
-    own = np.where(ones[:, None] if v.ndim == 2 else ones, v2, v1)
-    other = np.where(ones[:, None] if v.ndim == 2 else ones, v1, v2)
-    pv = p * (own - v) + q * other
-    f = t * pv - t_lam * (v1 + v2 - v) + offset
-    return 0.5 * (1 + np.tanh(f)), p_used, q_used
+    total = v1 + v2
+    c0 = t * (p - q) * v1 + (t * q - t_lam) * total + offset
+    c1 = t * (p - q) * (v2 - v1)
+    c2 = t_lam - t * p
+    if v.ndim == 2:
+        f = c2 * v
+        f += c0
+        f[ones] += c1
+    else:
+        f = c0 + np.where(ones, c1, 0.0) + c2 * v
+    np.tanh(f, out=f)
+    f += 1
+    f *= 0.5
+    return f, p_used, q_used
 
 
 def population_matrix(z, p, q) -> np.ndarray:
