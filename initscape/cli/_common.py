@@ -23,8 +23,10 @@ def progress_bar(description: str, total: int | None = None, enabled: bool = Tru
     def callback(done: int, total: int | None = None) -> None:
         if total is not None and bar.total != total:
             bar.total = total
-        bar.n = done
-        bar.refresh()
+            bar.refresh()
+        # update() redraws at most every mininterval seconds, so a fast loop does
+        # not flood a log file when stderr is not a terminal.
+        bar.update(done - bar.n)
 
     try:
         yield callback
