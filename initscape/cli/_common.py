@@ -31,6 +31,7 @@ def progress_bar(description: str, total: int | None = None, enabled: bool = Tru
     try:
         yield callback
     finally:
+        bar.refresh()  # the final count, whatever mininterval skipped
         bar.close()
 
 
