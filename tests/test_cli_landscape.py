@@ -1,0 +1,125 @@
+"""``initscape sbm landscape`` and ``initscape reproduce sbm``."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from initscape.cli import main
+from initscape.report import read_numbers
+from initscape.sbm.landscape import _reproduce
+
+TINY_PLAN = {
+    "census": ((20, 0.5, 0.1), (100, 0.8, 0.5)),
+    "portraits": ((20, 0.5, 0.1),),
+    "resolution": 21,
+    "ns": (100, 200),
+    "n_starts_n": 20,
+    "reduced_ns": (100, 1000),
+    "reduced_starts": 500,
+    "sample_n": 100,
+    "sample_starts": 10,
+    "sweep_settings": ((100, 0.5, 0.1),),
+    "sweep_starts": 5,
+    "trajectory_starts": 2,
+}
+
+
+def test_landscape_prints_census_and_fractions():
+    result = CliRunner().invoke(
+        main,
+        [
+            "sbm",
+            "landscape",
+            "--n",
+            "100",
+            "--p",
+            "0.5",
+            "--q",
+            "0.1",
+            "--n-starts",
+            "20",
+            "--seed",
+            "1",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "critical points (9, census complete)" in out
+    assert out.count("edge_saddle") == 4
+    assert "P_inf = 0.8975" in out
+    for name in ("truth", "one_block", "uninformative", "cycle", "other"):
+        assert f"  {name} " in out
+
+
+def test_landscape_json_is_one_object():
+    result = CliRunner().invoke(
+        main,
+        [
+            "sbm",
+            "landscape",
+            "--n",
+            "200",
+            "--p",
+            "0.8",
+            "--q",
+            "0.5",
+            "--params",
+            "estimated",
+            "--version",
+            "population",
+            "--n-starts",
+            "10",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["study"]["fractions"]["uninformative"] == 1.0
+    assert payload["study"]["settings"]["params"] == "estimated"
+    assert len(payload["census"]["points"]) == 3
+    assert payload["census"]["cycles"][0]["attracting"] is False
+    assert payload["limit_success_probability"] == pytest.approx(0.95355, abs=1e-5)
+
+
+def test_landscape_bad_input_names_the_parameter():
+    result = CliRunner().invoke(main, ["sbm", "landscape", "--p", "0.1", "--q", "0.5"])
+    assert result.exit_code == 2
+    assert "q must be smaller than p (assortative blocks); got p=0.1, q=0.5" in (
+        result.output
+    )
+    result = CliRunner().invoke(main, ["sbm", "landscape", "--n", "101"])
+    assert result.exit_code == 2 and "n must be even" in result.output
+
+
+def test_reproduce_writes_figures_numbers_and_report(tmp_path, monkeypatch):
+    monkeypatch.setitem(_reproduce.PLANS, "quick", TINY_PLAN)
+    out = tmp_path / "rep"
+    result = CliRunner().invoke(
+        main, ["reproduce", "sbm", "--quick", "--out", str(out), "--jobs", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    numbers = read_numbers(out)
+    assert set(numbers) >= {"constants", "census", "known", "estimated", "seconds"}
+    assert numbers["plan"] == "quick"
+    # every figure of the issue is written and shown in the page
+    page = (out / "index.html").read_text()
+    figures = sorted(p.name for p in out.glob("*.png"))
+    assert figures == sorted(
+        [
+            "phase_n20_p0.5_q0.1.png",
+            "success_vs_n_p0.5_q0.1.png",
+            "success_vs_n_p0.2_q0.1.png",
+            "joint_trajectories.png",
+            "correlation_sweep.png",
+        ]
+    )
+    for name in figures:
+        assert f'src="{name}"' in page
+    # each claim of the abstract is set beside its theory
+    assert "random starts ending at the uninformative point" in page
+    assert "starts reaching the truth" in page
+    assert "start correlation where half the runs escape" in page
+    assert "d* = 2 sqrt(rho(1 - rho)/n)/(p - q)" in page
+    sweep = numbers["estimated"]["sweep,100,0.5,0.1"]
+    assert sweep["d_star"] == pytest.approx(2 * (0.21 / 100) ** 0.5 / 0.4)
