@@ -275,7 +275,27 @@ def draw_starts(init, n_nodes, n_starts, rng, *, centred=False):
     return psi0
 
 
+#: Entries of an (n_nodes, n_starts) block that the population runs hold at once,
+#: so that memory stays near 100 MB whatever n and the number of starts.
+_CHUNK_ELEMENTS = 2**22
+
+
 def _run_population(psi0, z, p, q, params, max_iter, tol, callback):
+    # the starts in chunks of columns, each run by _run_population_chunk
+    width = max(1, _CHUNK_ELEMENTS // psi0.shape[0])
+    parts = []
+    for start in range(0, psi0.shape[1], width):
+        parts.append(
+            _run_population_chunk(
+                psi0[:, start : start + width], z, p, q, params, max_iter, tol
+            )
+        )
+        if callback is not None:
+            callback(min(start + width, psi0.shape[1]), psi0.shape[1])
+    return tuple(np.concatenate(arrays, axis=-1) for arrays in zip(*parts, strict=True))
+
+
+def _run_population_chunk(psi0, z, p, q, params, max_iter, tol):
     # iterate the n-dimensional population map; each start stops at its own tol
     psi = psi0.copy()
     n_starts = psi.shape[1]
@@ -284,7 +304,7 @@ def _run_population(psi0, z, p, q, params, max_iter, tol, callback):
     n_iter = np.zeros(n_starts, dtype=np.int64)
     converged = np.zeros(n_starts, dtype=bool)
     active = np.arange(n_starts)
-    for iteration in range(max_iter):
+    for _ in range(max_iter):
         new, p_used, q_used = full_population_map(
             psi[:, active], z, p, q, params=params
         )
@@ -295,8 +315,6 @@ def _run_population(psi0, z, p, q, params, max_iter, tol, callback):
         done = change < tol
         converged[active[done]] = True
         active = active[~done]
-        if callback is not None:
-            callback(iteration + 1, max_iter)
         if active.size == 0:
             break
     if params == "estimated":
@@ -339,8 +357,8 @@ def _sample_graph(n, p, q, rng):
     return sample_sbm([n // 2, n // 2], [[p, q], [q, p]], random_state=rng)
 
 
-def _finish(psi, z, p_hat, q_hat, n_iter, converged, census, settings, limit):
-    outcomes = classify_outcomes(psi, z, census, converged)
+def _finish(xy, overlaps, p_hat, q_hat, n_iter, converged, census, settings, limit):
+    outcomes, _ = classify_states(xy, census, converged)
     fractions, errors, counts = _mc_summary(outcomes)
     return StudyResult(
         fractions=fractions,
@@ -348,8 +366,8 @@ def _finish(psi, z, p_hat, q_hat, n_iter, converged, census, settings, limit):
         counts=counts,
         limit=limit,
         outcomes=outcomes,
-        overlap=overlap(psi, z),
-        block_averages=block_averages(psi, z),
+        overlap=overlaps,
+        block_averages=xy,
         p_hat=np.asarray(p_hat, dtype=np.float64),
         q_hat=np.asarray(q_hat, dtype=np.float64),
         n_iter=np.asarray(n_iter),
@@ -357,6 +375,23 @@ def _finish(psi, z, p_hat, q_hat, n_iter, converged, census, settings, limit):
         settings=settings,
         census=census,
     )
+
+
+def _population_summaries(draw, n_starts, z, p, q, params, max_iter, tol, callback):
+    # draw, run and summarise the starts chunk by chunk, keeping memory bounded
+    width = max(1, _CHUNK_ELEMENTS // len(z))
+    parts = []
+    for start in range(0, n_starts, width):
+        psi0 = draw(min(width, n_starts - start))
+        psi, p_hat, q_hat, n_iter, converged = _run_population_chunk(
+            psi0, z, p, q, params, max_iter, tol
+        )
+        parts.append(
+            (block_averages(psi, z), overlap(psi, z), p_hat, q_hat, n_iter, converged)
+        )
+        if callback is not None:
+            callback(start + psi0.shape[1], n_starts)
+    return tuple(np.concatenate(arrays) for arrays in zip(*parts, strict=True))
 
 
 def random_start_study(
@@ -400,7 +435,8 @@ def random_start_study(
     random_state : int, numpy.random.Generator or None, default=0
         Seeds the graph (drawn first) and then the starts.
     callback : callable or None, default=None
-        ``callback(done, total)`` after each iteration.
+        ``callback(done, total)``: after each iteration (sample version) or each
+        chunk of starts (population version).
 
     Returns
     -------
@@ -414,20 +450,23 @@ def random_start_study(
         n, p, q, n_starts, version, params, max_iter, tol
     )
     rng = check_random_state(random_state)
+
+    # run every start and keep what each ended at
     if version == "sample":
         A, z = _sample_graph(n, p, q, rng)
-    else:
-        z = np.repeat(np.array([0, 1]), n // 2)
-    psi0 = draw_starts(init, n, n_starts, rng, centred=centred)
-
-    # run every start
-    if version == "sample":
+        psi0 = draw_starts(init, n, n_starts, rng, centred=centred)
         psi, p_hat, q_hat, n_iter, converged = _run_sample(
             A, psi0, p, q, params, max_iter, tol, callback
         )
+        xy, overlaps = block_averages(psi, z), overlap(psi, z)
     else:
-        psi, p_hat, q_hat, n_iter, converged = _run_population(
-            psi0, z, p, q, params, max_iter, tol, callback
+        z = np.repeat(np.array([0, 1]), n // 2)
+
+        def draw(width):
+            return draw_starts(init, n, width, rng, centred=centred)
+
+        xy, overlaps, p_hat, q_hat, n_iter, converged = _population_summaries(
+            draw, n_starts, z, p, q, params, max_iter, tol, callback
         )
 
     # classify against the census of the true setting
@@ -444,8 +483,8 @@ def random_start_study(
         "tol": tol,
     }
     result = _finish(
-        psi,
-        z,
+        xy,
+        overlaps,
         p_hat,
         q_hat,
         n_iter,
