@@ -11,6 +11,8 @@ Computing 18 (2008), 173-183.
 
 from initscape.sbm import landscape
 from initscape.sbm._datasets import Network, list_networks, load_network
+from initscape.sbm._dcsbm import DegreeCorrectedSBM
+from initscape.sbm._dcsbm_study import DCSBMStartStudy, dcsbm_start_study
 from initscape.sbm._estimator import MeanFieldSBM, select_n_blocks
 from initscape.sbm._graph import check_adjacency
 from initscape.sbm._io import GraphData, read_graph, read_gt
@@ -19,6 +21,9 @@ from initscape.sbm._sample import sample_sbm
 from initscape.sbm._twoclass import TwoClassResult, run_twoclass
 
 __all__ = [
+    "DCSBMStartStudy",
+    "DegreeCorrectedSBM",
+    "dcsbm_start_study",
     "GraphData",
     "MeanFieldSBM",
     "TwoClassResult",
