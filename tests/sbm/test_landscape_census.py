@@ -74,6 +74,9 @@ EXPECTED_KINDS = {
 def test_kinds_per_regime(regime):
     setting, census = regime
     assert sorted(pt.kind for pt in census) == sorted(EXPECTED_KINDS[setting])
+    counts = census.kind_counts()
+    assert sum(counts.values()) == len(census)
+    assert counts["truth"] == counts["swapped_truth"] == 1
 
 
 def test_count_depends_on_n():

@@ -221,3 +221,32 @@ def test_bad_input():
         r"values in \[0, 1\]",
     ):
         landscape.correlation_sweep(100, 0.5, 0.1, [0.5, 1.5])
+
+
+def test_study_point_sweeps_over_start_distributions():
+    from initscape.sweep import run_sweep
+
+    points = [
+        {
+            "n": 200,
+            "p": 0.5,
+            "q": 0.1,
+            "n_starts": 30,
+            "init": init,
+            "version": "population",
+        }
+        for init in ("uniform", "bernoulli")
+    ]
+    rows = run_sweep(landscape.study_point, points, n_jobs=1, random_state=2)
+    for row in rows:
+        direct = landscape.random_start_study(
+            200,
+            0.5,
+            0.1,
+            30,
+            init=row["init"],
+            version="population",
+            random_state=row["seed"],
+        )
+        assert row["fractions"] == direct.fractions
+        assert row["limit"] == direct.limit

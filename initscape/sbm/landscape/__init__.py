@@ -42,7 +42,10 @@ from initscape.sbm.landscape._study import (
     correlated_starts,
     correlation_sweep,
     draw_starts,
+    joint_trajectories,
     random_start_study,
+    reduced_start_study,
+    study_point,
 )
 from initscape.sbm.landscape._theory import (
     Constants,
@@ -76,6 +79,9 @@ __all__ = [
     "population_estimates",
     "population_jacobian",
     "population_map",
+    "joint_trajectories",
     "random_start_study",
+    "reduced_start_study",
+    "study_point",
     "reduced_elbo",
 ]

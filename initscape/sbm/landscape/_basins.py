@@ -114,7 +114,7 @@ def basins(n, p, q, *, resolution=201, max_iter=1000, tol=1e-10, census=None) ->
 
     # classify the end states
     outcome, target = classify_states(expit(w), census, converged)
-    _, kinds, is_cycle = _targets(census)
+    is_cycle = _targets(census)[2]
     target_kinds = [pt.kind for pt in census] + ["cycle"] * int(is_cycle.sum())
     shape = (resolution, resolution)
     return Basins(

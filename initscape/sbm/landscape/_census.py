@@ -176,11 +176,12 @@ class Census(list):
         self.line_counts = line_counts
         self.complete = complete
 
-    def count(self, kind=None):  # noqa: D401 - list.count with a kind filter
-        """Number of critical points, or of those of one ``kind``."""
-        if kind is None or not isinstance(kind, str):
-            return len(self) if kind is None else super().count(kind)
-        return sum(point.kind == kind for point in self)
+    def kind_counts(self) -> dict:
+        """Number of critical points of each kind present."""
+        counts = {}
+        for point in self:
+            counts[point.kind] = counts.get(point.kind, 0) + 1
+        return counts
 
     def as_dict(self) -> dict:
         return {

@@ -29,6 +29,7 @@ from initscape.sbm.landscape._study import (
     joint_trajectories,
     random_start_study,
     reduced_start_study,
+    study_point,
 )
 from initscape.sbm.landscape._theory import (
     constants,
@@ -36,7 +37,7 @@ from initscape.sbm.landscape._theory import (
     limit_success_probability,
 )
 
-__all__ = ["reproduce", "success_point"]
+__all__ = ["reproduce"]
 
 logger = logging.getLogger(__name__)
 
@@ -90,30 +91,6 @@ PLANS = {
 }
 
 
-def success_point(n, p, q, n_starts, version, params, random_state):
-    """One population or sample study, as a sweep point (module level for workers).
-
-    Returns
-    -------
-    dict
-        Every fraction and standard error, the fraction reaching the truth, and its
-        standard error.
-    """
-    study = random_start_study(
-        n, p, q, n_starts, version=version, params=params, random_state=random_state
-    )
-    return {
-        "fraction": study.fractions["truth"],
-        "standard_error": study.standard_errors["truth"],
-        "fractions": study.fractions,
-        "standard_errors": study.standard_errors,
-    }
-
-
-def _within(measured, error, predicted, k=3.0):
-    return bool(abs(measured - predicted) <= k * error)
-
-
 def _constants_section(numbers):
     claims, table = [], {}
     for p, q in REGIMES:
@@ -154,9 +131,7 @@ def _census_section(plan, out, numbers):
     claims, table, figures, captions = [], {}, [], []
     for n, p, q in plan["census"]:
         census = critical_points(n, p, q)
-        kinds = {}
-        for point in census:
-            kinds[point.kind] = kinds.get(point.kind, 0) + 1
+        kinds = census.kind_counts()
         table[f"{n},{p},{q}"] = census.as_dict()
         lc = census.line_counts
         claims.append(
@@ -210,7 +185,7 @@ def _known_section(plan, out, numbers, scheduler, n_jobs, random_state, callback
         for n in plan["ns"]
     ]
     rows = run_sweep(
-        success_point,
+        study_point,
         points,
         scheduler=scheduler,
         n_jobs=n_jobs,

@@ -57,6 +57,7 @@ __all__ = [
     "joint_trajectories",
     "random_start_study",
     "reduced_start_study",
+    "study_point",
 ]
 
 logger = logging.getLogger(__name__)
@@ -840,3 +841,48 @@ def reduced_start_study(n, p, q, n_starts=100_000, *, max_iter=200, random_state
     outcomes, _ = classify_states(expit(w), census, converged)
     fractions, errors, _ = _mc_summary(outcomes)
     return fractions, errors
+
+
+def study_point(
+    n,
+    p,
+    q,
+    n_starts=1000,
+    init="uniform",
+    version="sample",
+    params="known",
+    centred=False,
+    *,
+    random_state=0,
+):
+    """:func:`random_start_study` as a sweep point: JSON-ready numbers only.
+
+    Meant for :func:`initscape.sweep.run_sweep` over grids of ``n``, ``p``, ``q``
+    and start distributions, e.g.
+    ``run_sweep(study_point, [{"n": 1000, "p": 0.5, "q": 0.1, "init": "bernoulli"}])``.
+
+    Returns
+    -------
+    dict
+        ``fraction`` and ``standard_error`` of starts reaching the truth,
+        ``fractions`` and ``standard_errors`` of every outcome, and ``limit``
+        (``P_inf``).
+    """
+    study = random_start_study(
+        n,
+        p,
+        q,
+        n_starts,
+        init=init,
+        version=version,
+        params=params,
+        centred=centred,
+        random_state=random_state,
+    )
+    return {
+        "fraction": study.fractions["truth"],
+        "standard_error": study.standard_errors["truth"],
+        "fractions": study.fractions,
+        "standard_errors": study.standard_errors,
+        "limit": study.limit,
+    }
