@@ -22,7 +22,7 @@ from initscape.cli._common import echo_json, progress_bar
 TINY = ("tiny-encoder", "tiny-causal")
 
 
-def _load(model_name, start, seed):
+def _load(model_name, start, seed, device):
     from initscape import ntk as lib
 
     if model_name in TINY:
@@ -31,9 +31,10 @@ def _load(model_name, start, seed):
                 f"{model_name} is a random test model; use --start random with it.",
                 param_hint="--start",
             )
-        return lib.tiny_model(model_name.split("-")[1], random_state=seed)
+        kind = model_name.split("-")[1]
+        return lib.tiny_model(kind, random_state=seed, device=device)
     try:
-        return lib.load_model(model_name, start=start, random_state=seed)
+        return lib.load_model(model_name, start=start, random_state=seed, device=device)
     except (ValueError, OSError) as err:
         raise click.BadParameter(str(err), param_hint="--model") from None
 
@@ -233,6 +234,12 @@ def _plots(out, spec, report, title):
     help="Plug-in for sigma in the stopping rule.",
 )
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option(
+    "--device",
+    default="cpu",
+    show_default=True,
+    help="Torch device for the model, e.g. cuda on a GPU machine.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option(
     "--out",
@@ -252,6 +259,7 @@ def analyze(
     sketch_dim,
     noise,
     seed,
+    device,
     as_json,
     out,
     no_progress,
@@ -267,7 +275,7 @@ def analyze(
         data = lib.load_task(task, n_train=n_train, n_test=n_test, random_state=seed)
     except (ValueError, TypeError) as err:
         raise click.BadParameter(str(err), param_hint="--task") from None
-    model = _load(model_name, start, seed)
+    model = _load(model_name, start, seed, device)
     try:
         with progress_bar("eNTK", enabled=not no_progress) as callback:
             kernel = lib.empirical_ntk(

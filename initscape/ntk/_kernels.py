@@ -198,7 +198,9 @@ def _f0(model, inputs, blocks):
     import torch
 
     with torch.no_grad():
-        parts = [model.module(**_rows(inputs, b)).double().numpy() for b in blocks]
+        parts = [
+            model.module(**_rows(inputs, b)).double().cpu().numpy() for b in blocks
+        ]
     return np.concatenate(parts)
 
 
@@ -213,7 +215,7 @@ def check_batch_independence(model, inputs, n_check=4):
     n = min(n_check, inputs["input_ids"].shape[0])
     batch = _rows(inputs, np.arange(n))
     with torch.no_grad():
-        together = model.module(**batch).double().numpy()
+        together = model.module(**batch).double().cpu().numpy()
         alone = np.array(
             [float(model.module(**_rows(inputs, [i]))[0]) for i in range(n)]
         )
@@ -256,7 +258,10 @@ def _jacobian_loop(model, params, batch):
 
     leaves = {k: v.detach().requires_grad_(True) for k, v in params.items()}
     n = batch["input_ids"].shape[0]
-    grads = {k: torch.empty((n, *v.shape), dtype=v.dtype) for k, v in params.items()}
+    grads = {
+        k: torch.empty((n, *v.shape), dtype=v.dtype, device=v.device)
+        for k, v in params.items()
+    }
     for i in range(n):
         out = model.forward(leaves, _rows(batch, [i]))[0]
         got = torch.autograd.grad(out, list(leaves.values()), allow_unused=True)
@@ -297,7 +302,7 @@ def _gram(jac_a, jac_b):
         b2 = jac_b[k].reshape(jac_b[k].shape[0], -1).double()
         term = a2 @ b2.T
         total = term if total is None else total + term
-    return total.detach().numpy()
+    return total.detach().cpu().numpy()
 
 
 def _exact(model, params, inputs, n_train, block_size, jacobian, callback):
@@ -348,13 +353,13 @@ def _ntkvp(model, params, inputs, n_train, block_size, callback):
         row = _rows(inputs, [i])
         with torch.no_grad():
             _, pullback = vjp(lambda p, row=row: model.forward(p, row), params)
-            (tangent,) = pullback(torch.ones(1, dtype=model.dtype))
+            (tangent,) = pullback(torch.ones(1, dtype=model.dtype, device=model.device))
             for rows in blocks:
                 batch = _rows(inputs, rows)
                 _, out = jvp(
                     lambda p, b=batch: model.forward(p, b), (params,), (tangent,)
                 )
-                columns[rows, i] = out.double().numpy()
+                columns[rows, i] = out.double().cpu().numpy()
         if callback is not None:
             callback(i + 1, n_train)
 
@@ -414,10 +419,9 @@ def _sketch(
         z = 0.0
         for c, (name, start, stop) in enumerate(chunks):
             part = jac_b[name].reshape(len(rows), -1)[:, start:stop].double()
-            z = z + part @ _projection(
-                c, stop - start, sketch_dim, base_seed, projection
-            )
-        sketch[rows] = z.numpy() / math.sqrt(sketch_dim)
+            proj = _projection(c, stop - start, sketch_dim, base_seed, projection)
+            z = z + part @ proj.to(part.device)
+        sketch[rows] = z.cpu().numpy() / math.sqrt(sketch_dim)
         del jac_b
         if callback is not None:
             callback(b + 1, len(blocks))
@@ -633,8 +637,9 @@ def ntk_matvec(model, texts, vector, *, params="attention"):
     try:
         with torch.no_grad():
             _, pullback = vjp(lambda p: model.forward(p, inputs), theta)
-            (tangent,) = pullback(torch.as_tensor(vector, dtype=model.dtype))
+            cotangent = torch.as_tensor(vector, dtype=model.dtype, device=model.device)
+            (tangent,) = pullback(cotangent)
             _, out = jvp(lambda p: model.forward(p, inputs), (theta,), (tangent,))
     finally:
         model.module.train(was_training)
-    return out.double().numpy()
+    return out.double().cpu().numpy()

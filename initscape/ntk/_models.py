@@ -115,6 +115,11 @@ class ScalarModel:
         """The floating-point type of the module's parameters."""
         return next(self.module.parameters()).dtype
 
+    @property
+    def device(self):
+        """The device of the module's parameters; :meth:`encode` puts inputs there."""
+        return next(self.module.parameters()).device
+
     def n_params(self, params="all") -> int:
         """Number of scalar parameters in the subset ``params`` (tied ones once)."""
         return sum(t.numel() for t in self.named_trainable(params).values())
@@ -142,8 +147,8 @@ class ScalarModel:
             return_tensors="pt",
         )
         return {
-            "input_ids": batch["input_ids"],
-            "attention_mask": batch["attention_mask"],
+            "input_ids": batch["input_ids"].to(self.device),
+            "attention_mask": batch["attention_mask"].to(self.device),
         }
 
     def named_trainable(self, params="attention") -> dict:
@@ -261,12 +266,13 @@ class ScalarModel:
                 f"inputs; got shape {labels.shape}."
             )
         with torch.no_grad():
-            pooled = self.module.pooled(**inputs).double().numpy()
+            pooled = self.module.pooled(**inputs).double().cpu().numpy()
         alphas = np.logspace(-3, 3, 13) if alphas is None else alphas
         probe = RidgeCV(alphas=alphas).fit(pooled, labels)
         head = self.module.head
         with torch.no_grad():
-            head.weight.copy_(torch.as_tensor(probe.coef_).reshape(head.weight.shape))
+            weight = torch.as_tensor(probe.coef_).reshape(head.weight.shape)
+            head.weight.copy_(weight.to(head.weight))
             head.bias.fill_(float(probe.intercept_))
         self.head_fitted = True
         logger.info("fitted the linear probe of %s (alpha=%g)", self.name, probe.alpha_)
@@ -398,7 +404,9 @@ def reinitialise(module, generator, std=0.02):
     return module
 
 
-def tiny_model(kind="encoder", *, random_state=0, dtype=None, vocab_size=64):
+def tiny_model(
+    kind="encoder", *, random_state=0, dtype=None, vocab_size=64, device=None
+):
     """A small random transformer with a file-free tokenizer, for tests.
 
     Encoder: a 2-layer BERT (hidden size 8, 2 heads, 2248 parameters plus a head of
@@ -412,6 +420,7 @@ def tiny_model(kind="encoder", *, random_state=0, dtype=None, vocab_size=64):
     random_state : int, numpy.random.Generator or None, default=0
     dtype : torch.dtype, default=torch.float64
     vocab_size : int, default=64
+    device : str or torch.device, default=None
 
     Returns
     -------
@@ -458,7 +467,7 @@ def tiny_model(kind="encoder", *, random_state=0, dtype=None, vocab_size=64):
         pos, neg = tokenizer.token_id("positive"), tokenizer.token_id("negative")
         module = causal_cls(lm, pos, neg)
     model = ScalarModel(
-        module.to(dtype),
+        module.to(dtype=dtype, device=device),
         tokenizer,
         name=f"tiny-{kind}",
         start="random",
@@ -520,6 +529,7 @@ def load_model(
     random_state=None,
     label_words=(" positive", " negative"),
     max_length=128,
+    device=None,
 ):
     """Load a pretrained transformer (or its random twin) as a :class:`ScalarModel`.
 
@@ -544,6 +554,8 @@ def load_model(
         token of each is used.
     max_length : int, default=128
         Inputs are truncated to this many tokens.
+    device : str or torch.device, default=None
+        Where the module lives (``"cuda"`` for a GPU); ``None`` keeps the CPU.
 
     Returns
     -------
@@ -597,7 +609,7 @@ def load_model(
         module = causal_cls(net, ids[0][0], ids[1][0])
     label = str(name_or_path) if start == "pretrained" else f"{name_or_path}-random"
     return ScalarModel(
-        module.to(dtype),
+        module.to(dtype=dtype, device=device),
         tokenizer,
         name=label,
         start=start,
