@@ -13,10 +13,12 @@ parameters that move). Three ways to compute it:
     Per-example Jacobians with ``torch.func`` (``vmap`` over examples of ``jacrev``
     of ``functional_call``; a plain backward loop where vmap cannot go), taken
     ``block_size`` examples at a time and multiplied parameter tensor by parameter
-    tensor into a float64 accumulator. Peak memory is about two blocks of
-    Jacobians, 2 * block_size * P numbers; the price is recomputing Jacobian
-    blocks: with m training blocks and m' held-out blocks, m(m + 1)/2 + m' (m + 1)
-    block Jacobians are taken (one pass, m + m', when everything fits in a block).
+    tensor into a float64 accumulator. Training blocks are cached up to
+    ``cache_bytes``; past it, peak memory is that cache plus two blocks of
+    Jacobians (2 * block_size * P numbers), and the price is recomputing
+    Jacobian blocks: with m training blocks (none cached) and m' held-out blocks,
+    m(m + 1)/2 + m' (m + 1) block Jacobians are taken, against m + m' when all
+    training blocks are cached.
 ``"ntkvp"``
     NTK-vector products, K v = J (J^T v): a vector-Jacobian product (reverse
     mode) followed by a Jacobian-vector product (forward mode, ``torch.func.jvp``),
@@ -305,7 +307,7 @@ def _gram(jac_a, jac_b):
     return total.detach().cpu().numpy()
 
 
-def _exact(model, params, inputs, n_train, block_size, jacobian, callback):
+def _exact(model, params, inputs, n_train, block_size, cache_bytes, jacobian, callback):
     n_rows = inputs["input_ids"].shape[0]
     train_blocks = _blocks(n_train, block_size)
     row_blocks = train_blocks + [
@@ -313,25 +315,37 @@ def _exact(model, params, inputs, n_train, block_size, jacobian, callback):
     ]
     jac = _Jacobians(model, params, jacobian)
     m = len(train_blocks)
-    total = m * (m + 1) // 2 + (len(row_blocks) - m) * (m + 1)
-    done = 0
+
+    # the first training blocks whose Jacobians fit in cache_bytes are kept; the
+    # others are recomputed each time a row block needs them
+    per_example = sum(v.numel() for v in params.values()) * model.dtype.itemsize
+    sizes = np.cumsum([len(b) * per_example for b in train_blocks])
+    n_cached = int(np.searchsorted(sizes, cache_bytes, side="right"))
+    recomputed = [max(0, min(i, m) - n_cached) for i in range(len(row_blocks))]
+    total = len(row_blocks) + sum(recomputed)
+    cache, done = {}, 0
     kernel = np.zeros((n_rows, n_train))
+
+    def step(block):
+        nonlocal done
+        done += 1
+        out = jac(_rows(inputs, block))
+        if callback is not None:
+            callback(done, total)
+        return out
 
     # row block I against every training block J <= I (all J for held-out rows)
     for i, rows in enumerate(row_blocks):
-        jac_i = jac(_rows(inputs, rows))
-        done += 1
-        for cols in train_blocks[: min(i, m)]:
-            jac_j = jac(_rows(inputs, cols))
-            done += 1
+        jac_i = step(rows)
+        if i < n_cached:
+            cache[i] = jac_i
+        for j, cols in enumerate(train_blocks[: min(i, m)]):
+            jac_j = cache[j] if j in cache else step(cols)
             kernel[np.ix_(rows, cols)] = _gram(jac_i, jac_j)
-            if callback is not None:
-                callback(done, total)
         if i < m:
             kernel[np.ix_(rows, rows)] = _gram(jac_i, jac_i)
         del jac_i
-        if callback is not None:
-            callback(done, total)
+    cache.clear()
 
     # mirror the lower triangle of the training block
     train = np.tril(kernel[:n_train])
@@ -440,6 +454,7 @@ def empirical_ntk(
     params="attention",
     method="exact",
     block_size=32,
+    cache_bytes=2**31,
     sketch_dim=256,
     projection="gaussian",
     delta=0.05,
@@ -472,6 +487,11 @@ def empirical_ntk(
     block_size : int, default=32
         Examples per Jacobian block (exact, sketch) or per forward batch (ntkvp);
         peak memory grows linearly with it.
+    cache_bytes : int, default=2**31
+        Exact method: training Jacobian blocks are kept while they fit in this
+        many bytes (2 GiB: 128 examples of MiniLM's 3.5M attention parameters in
+        float32), so that held-out rows and later blocks reuse them; blocks
+        beyond it are recomputed. 0 keeps peak memory at two blocks.
     sketch_dim : int, default=256
         k, the dimension of the sketch.
     projection : {"gaussian", "rademacher"}, default="gaussian"
@@ -494,6 +514,7 @@ def empirical_ntk(
     projection = check_option(projection, "projection", PROJECTIONS)
     jacobian = check_option(jacobian, "jacobian", JACOBIANS)
     block_size = check_scalar(block_size, "block_size", numbers.Integral, low=1)
+    cache_bytes = check_scalar(cache_bytes, "cache_bytes", numbers.Integral, low=0)
     sketch_dim = check_scalar(sketch_dim, "sketch_dim", numbers.Integral, low=1)
     delta = check_scalar(
         delta,
@@ -554,7 +575,14 @@ def empirical_ntk(
         info, eps = {}, None
         if method == "exact":
             k_train, k_cross, mode = _exact(
-                model, theta, inputs, n_train, block_size, jacobian, callback
+                model,
+                theta,
+                inputs,
+                n_train,
+                block_size,
+                cache_bytes,
+                jacobian,
+                callback,
             )
         elif method == "ntkvp":
             k_train, k_cross, asym = _ntkvp(

@@ -96,11 +96,25 @@ def test_ntk_vector_products_equal_exact(encoder, exact):
 
 def test_backward_loop_and_block_sizes_agree_with_vmap(encoder, exact):
     loop = empirical_ntk(encoder, TRAIN, TEST, block_size=100, jacobian="loop")
-    single = empirical_ntk(encoder, TRAIN, TEST, block_size=1)
+    single = empirical_ntk(encoder, TRAIN, TEST, block_size=1, cache_bytes=0)
+    # blocks of 2 examples of 576 float64 derivatives take 9216 bytes: 20 000
+    # bytes cache the first two of the three training blocks
+    calls = []
+    partly = empirical_ntk(
+        encoder,
+        TRAIN,
+        TEST,
+        block_size=2,
+        cache_bytes=20_000,
+        callback=lambda done, total: calls.append((done, total)),
+    )
+    # 5 row blocks, plus the third training block recomputed for the 2 held-out
+    # blocks; without a cache m(m + 1)/2 + m'(m + 1) = 6 + 8 = 14
+    assert calls[-1] == (7, 7)
     assert loop.jacobian == "loop"
     scale = np.abs(exact.train).max()
     # float64 sums in another order
-    for other in (loop, single):
+    for other in (loop, single, partly):
         np.testing.assert_allclose(other.train, exact.train, atol=1e-12 * scale)
         np.testing.assert_allclose(other.cross, exact.cross, atol=1e-12 * scale)
 
