@@ -53,6 +53,7 @@ def _summary(model, kernel, spec, report, seconds_total):
         "total_seconds": seconds_total,
         "jacobian": kernel.jacobian,
         "jl_epsilon": kernel.jl_epsilon,
+        "jl_delta": kernel.jl_delta,
         "spectrum": spec.summary(top=10),
         "stopping": {
             "T_hat": rule.step,
@@ -80,7 +81,7 @@ def _print(s):
     if s["jl_epsilon"] is not None:
         click.echo(
             f"  sketch JL bound: |K~ - K| <= {s['jl_epsilon']:.3g} "
-            "sqrt(K_ii K_jj) with probability >= 0.95"
+            f"sqrt(K_ii K_jj) with probability >= {1 - s['jl_delta']:.2f}"
         )
     top = ", ".join(f"{v:.3g}" for v in sp["top_eigenvalues"][:5])
     click.echo(f"  top eigenvalues of K/n: {top}")
