@@ -11,7 +11,7 @@ Computing 18 (2008), 173-183.
 
 from initscape.sbm import landscape
 from initscape.sbm._datasets import Network, list_networks, load_network
-from initscape.sbm._dcsbm import DegreeCorrectedSBM
+from initscape.sbm._dcsbm import DegreeCorrectedSBM, select_n_blocks_dc
 from initscape.sbm._dcsbm_study import DCSBMStartStudy, dcsbm_start_study
 from initscape.sbm._estimator import MeanFieldSBM, select_n_blocks
 from initscape.sbm._graph import check_adjacency
@@ -32,6 +32,7 @@ __all__ = [
     "run_twoclass",
     "sample_sbm",
     "select_n_blocks",
+    "select_n_blocks_dc",
     "landscape",
     "Network",
     "list_networks",

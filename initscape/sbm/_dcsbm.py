@@ -97,6 +97,7 @@ __all__ = [
     "dcsbm_mstep",
     "regularized_spectral_labels",
     "run_dcsbm",
+    "select_n_blocks_dc",
 ]
 
 #: Block rates are kept at or above this floor, so ``log omega`` stays finite.
@@ -770,6 +771,71 @@ networkx graph
     def fit_predict(self, A, y=None):
         """Fit to ``A`` and return ``labels_``, ndarray of shape (n_nodes,)."""
         return self.fit(A).labels_
+
+
+def select_n_blocks_dc(
+    A,
+    candidates=range(1, 7),
+    *,
+    directed=False,
+    init="spectral",
+    n_init=10,
+    max_iter=500,
+    tol=1e-8,
+    random_state=None,
+):
+    """Choose the number of blocks of the degree-corrected SBM by ICL.
+
+    Fits ``DegreeCorrectedSBM(n_blocks=K, ...)`` for every K in ``candidates``
+    and returns the K of largest ``icl_`` (:func:`dcsbm_icl`), as
+    :func:`initscape.sbm.select_n_blocks` does for the plain model. Convergence
+    warnings of the single fits are collected and not repeated.
+
+    Parameters
+    ----------
+    A : scipy.sparse matrix, array-like or networkx graph
+    candidates : iterable of int, default=range(1, 7)
+    directed : bool, default=False
+    init : str or array-like, default="spectral"
+    n_init : int, default=10
+    max_iter : int, default=500
+    tol : float, default=1e-8
+    random_state : int, numpy.random.Generator or None, default=None
+        One generator feeds every fit.
+
+    Returns
+    -------
+    best : int
+        The K of largest ICL.
+    icl : dict of int to float
+        ICL of every candidate.
+    """
+    candidates = list(candidates)
+    if not candidates or not all(
+        isinstance(k, numbers.Integral) and not isinstance(k, bool) and k >= 1
+        for k in candidates
+    ):
+        raise ValueError(
+            f"candidates must be a non-empty list of positive ints; got {candidates!r}."
+        )
+    rng = check_random_state(random_state)
+    scores = {}
+    for k in candidates:
+        model = DegreeCorrectedSBM(
+            n_blocks=k,
+            init=init,
+            n_init=n_init,
+            directed=directed,
+            max_iter=max_iter,
+            tol=tol,
+            random_state=rng,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(A)
+        scores[int(k)] = model.icl_
+        logger.info("n_blocks=%d: DC ICL %.6g", k, model.icl_)
+    return max(scores, key=scores.get), scores
 
 
 def _pair_density(tau, edges):

@@ -15,6 +15,7 @@ from initscape.sbm import (
     DegreeCorrectedSBM,
     MeanFieldSBM,
     dcsbm_start_study,
+    select_n_blocks_dc,
 )
 from initscape.sbm._dcsbm import (
     _degrees,
@@ -420,13 +421,10 @@ def test_icl_picks_the_planted_number_of_blocks():
     theta = rng.pareto(3.0, size=210) + 0.5
     rates = np.full((3, 3), 0.01) + np.eye(3) * 0.07
     A = sample_dcsbm(theta, z, rates, rng)
-    scores = {}
-    for k in range(1, 5):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model = DegreeCorrectedSBM(n_blocks=k, n_init=2, random_state=0).fit(A)
-        scores[k] = model.icl_
-    assert max(scores, key=scores.get) == 3
+    best, scores = select_n_blocks_dc(A, range(1, 5), n_init=2, random_state=0)
+    assert best == 3 and sorted(scores) == [1, 2, 3, 4]
+    with pytest.raises(ValueError, match=r"candidates must be .*; got \[0\]"):
+        select_n_blocks_dc(A, [0])
 
 
 def test_icl_by_hand_on_two_triangles():
