@@ -1,0 +1,122 @@
+"""The fine-tuning loop: a hand-computed gradient step, resuming, the options'
+checks, and a pretrained start against a random one."""
+
+import numpy as np
+import pytest
+import torch
+
+from initscape.ntk import finetune, tiny_model
+from tests.ntk._toy import word_task
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(2)
+    return word_task(8, rng), word_task(6, rng)
+
+
+def test_gd_on_the_head_is_linear_regression_by_hand(data):
+    # f = w . z + b is linear in the head, so full-batch gradient descent on
+    # (1/2n) ||y - Z w - b||^2 is w <- w + (alpha/n) Z^T r, b <- b + (alpha/n)
+    # sum r: iterated here in numpy on the pooled features
+    train, test = data
+    model = tiny_model("encoder", random_state=4)
+    with torch.no_grad():
+        z = model.module.pooled(**model.encode(train.texts)).numpy()
+        zt = model.module.pooled(**model.encode(test.texts)).numpy()
+    w0 = model.module.head.weight.detach().numpy().ravel().copy()
+    w = w0.copy()
+    b = float(model.module.head.bias)
+    alpha, n, y = 0.7, len(train), train.labels
+    train_pred, test_pred = [z @ w + b], [zt @ w + b]
+    for _ in range(3):
+        r = y - (z @ w + b)
+        w, b = w + alpha / n * z.T @ r, b + alpha / n * r.sum()
+        train_pred.append(z @ w + b)
+        test_pred.append(zt @ w + b)
+    run = finetune(model, train, test, params="head", n_steps=3, step_size=alpha)
+    # float64 throughout: round-off only
+    np.testing.assert_allclose(run.train_predictions, train_pred, atol=1e-12)
+    np.testing.assert_allclose(run.test_predictions, test_pred, atol=1e-12)
+    np.testing.assert_allclose(
+        run.train_risk, np.mean((np.array(train_pred) - y) ** 2, axis=1), atol=1e-12
+    )
+    np.testing.assert_array_equal(run.steps, [0, 1, 2, 3])
+    # the module itself is untouched: theta_0 stays for the next run
+    np.testing.assert_array_equal(model.module.head.weight.detach().numpy()[0], w0)
+
+
+def test_cross_entropy_risk_is_the_mean_logistic_loss(data):
+    train, test = data
+    model = tiny_model("encoder", random_state=4)
+    run = finetune(model, train, test, n_steps=1, step_size=0.1, loss="cross-entropy")
+    f0 = model(model.encode(test.texts)).numpy()
+    # log(1 + e^-m) computed by numpy's logaddexp: an independent evaluation
+    assert run.test_risk[0] == pytest.approx(
+        np.mean(np.logaddexp(0, -test.labels * f0))
+    )
+
+
+def test_resumed_run_equals_uninterrupted_run(data, tmp_path):
+    # minibatch SGD: the batches come from the generator, whose state is saved
+    train, test = data
+    model = tiny_model("encoder", random_state=4)
+    kw = dict(optimizer="sgd", batch_size=3, step_size=0.2, random_state=7)
+    whole = finetune(model, train, test, n_steps=5, **kw)
+    path = tmp_path / "run.pt"
+    first = finetune(model, train, test, n_steps=2, checkpoint=path, **kw)
+    assert first.resumed_from == 0
+    resumed = finetune(model, train, test, n_steps=5, checkpoint=path, **kw)
+    assert resumed.resumed_from == 2
+    np.testing.assert_array_equal(resumed.steps, whole.steps)
+    # the same float64 operations in the same order
+    np.testing.assert_allclose(resumed.test_predictions, whole.test_predictions)
+    for k, v in whole.final_params.items():
+        torch.testing.assert_close(resumed.final_params[k], v)
+    with pytest.raises(ValueError, match="belongs to another run"):
+        finetune(model, train, test, n_steps=5, checkpoint=path, step_size=0.3)
+
+
+def test_options_are_checked(data):
+    train, test = data
+    model = tiny_model("encoder", random_state=4)
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        finetune(model, train, optimizer="lbfgs")
+    with pytest.raises(ValueError, match="batch_size must be None or n_train=8"):
+        finetune(model, train, optimizer="gd", batch_size=4)
+    with pytest.raises(TypeError, match="train must be a Split"):
+        finetune(model, train.texts)
+    with pytest.raises(ValueError, match="step_size must be > 0; got -1"):
+        finetune(model, train, step_size=-1.0)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="torch.cuda.is_available"):
+            finetune(model, train, device="cuda")
+
+
+def test_pretrained_start_reaches_its_best_step_sooner(data):
+    # pretext: the same word-count rule on other sentences, learnt by Adam on every
+    # parameter; then the attention layers of the pretrained and of a random
+    # twin are fine-tuned on the task, each with alpha = 1/lambda_1 of its eNTK
+    rng = np.random.default_rng(11)
+    pretext, train, test = word_task(32, rng), word_task(12, rng), word_task(16, rng)
+    pretrained = tiny_model("encoder", random_state=1)
+    pre = finetune(
+        pretrained,
+        pretext,
+        None,
+        params="all",
+        optimizer="adam",
+        step_size=3e-3,
+        n_steps=30,
+    )
+    with torch.no_grad():
+        named = dict(pretrained.module.named_parameters())
+        for k, v in pre.final_params.items():
+            named[k].copy_(v)
+    random = tiny_model("encoder", random_state=1)
+    runs = [
+        finetune(m, train, test, n_steps=10, random_state=0)
+        for m in (pretrained, random)
+    ]
+    assert runs[0].test_risk[0] < runs[1].test_risk[0]
+    assert runs[0].best_step < runs[1].best_step
