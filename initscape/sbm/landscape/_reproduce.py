@@ -44,7 +44,8 @@ logger = logging.getLogger(__name__)
 #: (p, q) of the three regimes: sparse and dense with p + q < 1, and p + q > 1.
 REGIMES = ((0.5, 0.1), (0.2, 0.1), (0.8, 0.5))
 
-#: Sizes of each run; "quick" fits in about a minute on two cores.
+#: Sizes of each run: "quick" takes under a minute on two cores, "full" about
+#: seven (both measured on a shared, loaded machine).
 PLANS = {
     "quick": {
         "census": (
@@ -55,14 +56,14 @@ PLANS = {
         ),
         "portraits": ((100, 0.5, 0.1), (1000, 0.2, 0.1), (1000, 0.8, 0.5)),
         "resolution": 151,
-        "ns": (100, 1000, 10000),
-        "n_starts_n": 400,
+        "ns": (100, 1000, 10000, 30000),
+        "n_starts_n": 600,
         "reduced_ns": (100, 1000, 10000, 100000, 1000000),
         "reduced_starts": 20000,
         "sample_n": 1000,
-        "sample_starts": 200,
-        "sweep_settings": ((1000, 0.5, 0.1),),
-        "sweep_starts": 60,
+        "sample_starts": 300,
+        "sweep_settings": ((1000, 0.5, 0.1), (1000, 0.8, 0.5)),
+        "sweep_starts": 100,
         "trajectory_starts": 6,
     },
     "full": {
