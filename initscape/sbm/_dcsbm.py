@@ -42,6 +42,17 @@ the pairs of the model.
   (kappa^in)^T`` with ``kappa = tau^T d``, and ``(theta, omega)`` is the joint
   maximiser: Karrer and Newman's ``omega_kl = m_kl / (kappa_k kappa_l)``.
 
+The Bernoulli form (``likelihood="bernoulli"``) keeps the same mean structure
+and observes only whether a pair is linked: ``P(A_ij = 1) = 1 - exp(-lambda_ij)``
+with ``lambda_ij = theta^out_i theta^in_j omega_{z_i z_j}`` (the event that the
+Poisson count is positive). Its log-likelihood is the Poisson one with
+``log lambda_ij`` replaced by ``g(lambda_ij) = log(e^lambda_ij - 1)`` on the
+edges: the ELBO's edge part is ``w sum_{A_ij = 1} sum_kl tau_ik tau_jl
+g(theta^out_i theta^in_j omega_kl)`` (a sum over the stored edges, still sparse),
+the exposure part ``- w sum_kl omega_kl N_kl`` is unchanged, and so is the
+E-step's linearity in each row. Its rate M-step has no closed form and is solved
+by Newton's method (:func:`bernoulli_mstep`); ``theta`` stays at the degrees.
+
 Departure from a full M-step, marked here: for soft ``tau`` the joint maximiser
 over ``theta`` has no closed form (``U`` couples ``theta_i`` and ``tau_i``);
 ``theta`` is held at the degrees, which maximises over ``theta`` only when
@@ -102,6 +113,10 @@ __all__ = [
 
 #: Block rates are kept at or above this floor, so ``log omega`` stays finite.
 EPS = 1e-12
+
+#: Largest ``log omega`` of the Bernoulli form (its rate is unbounded when a
+#: block pair is complete).
+MAX_LOG_RATE = 30.0
 
 #: Smallest step of the damped batch update (see :func:`run_dcsbm`).
 MIN_STEP = 1.0 / 64
@@ -199,38 +214,143 @@ def dcsbm_mstep(edges, exposure):
     return np.maximum(omega, EPS)
 
 
-def dcsbm_elbo(tau, alpha, omega, edges, exposure, theta_out, theta_in, weight):
-    """The ELBO of every restart (module docstring), ndarray of shape (R,)."""
-    degree_term = xlogy(theta_out, theta_out).sum() + xlogy(theta_in, theta_in).sum()
+def dcsbm_elbo(tau, alpha, omega, edge_value, exposure, weight):
+    """The ELBO of every restart (module docstring), ndarray of shape (R,).
+
+    ``edge_value`` of shape (R,) is the edge part of the expected
+    log-likelihood before the weight ``w``: :func:`_poisson_edge_value` or
+    :func:`_bernoulli_edge_terms`.
+    """
     return (
         xlogy(tau.sum(axis=0), alpha).sum(axis=0)
-        + weight
-        * (
-            degree_term
-            + np.einsum("klr,klr->r", edges, np.log(omega))
-            - np.einsum("klr,klr->r", omega, exposure)
-        )
+        + weight * (edge_value - np.einsum("klr,klr->r", omega, exposure))
         + entr(tau).sum(axis=(0, 1))
     )
 
 
-def _log_tau(tau, a_tau, at_tau, alpha, omega, theta_out, theta_in, weight):
+def _poisson_edge_value(edges, omega, theta_out, theta_in):
+    """``sum_i d^out_i log theta^out_i + sum_i d^in_i log theta^in_i +
+    sum_kl m_kl log omega_kl`` (with ``theta = d``), shape (R,)."""
+    degree_term = xlogy(theta_out, theta_out).sum() + xlogy(theta_in, theta_in).sum()
+    return degree_term + np.einsum("klr,klr->r", edges, np.log(omega))
+
+
+def _poisson_edge_rows(a_tau, at_tau, omega):
+    """The E-step's edge term ``(A tau) log omega^T + (A^T tau) log omega``."""
+    log_omega = np.log(omega)
+    if at_tau is a_tau:
+        return 2 * np.einsum("ilr,klr->ikr", a_tau, log_omega)
+    return np.einsum("ilr,klr->ikr", a_tau, log_omega) + np.einsum(
+        "ilr,lkr->ikr", at_tau, log_omega
+    )
+
+
+# -- the Bernoulli form ----------------------------------------------------------
+
+
+def log_expm1(y):
+    """``g(y) = log(e^y - 1) = y + log(1 - e^{-y})``, finite for every ``y > 0``."""
+    return y + np.log(-np.expm1(-y))
+
+
+@dataclass
+class _EdgeList:
+    """Stored entries ``(i, j)`` of ``A`` (both directions when undirected)."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    scale: np.ndarray  # theta^out_i theta^in_j
+    by_row: sp.csr_matrix  # (n_nodes, n_entries) incidence of the rows
+    by_col: sp.csr_matrix  # (n_nodes, n_entries) incidence of the columns
+
+    @classmethod
+    def of(cls, A, theta_out, theta_in):
+        n_nodes, nnz = A.shape[0], A.nnz
+        rows = np.repeat(np.arange(n_nodes), np.diff(A.indptr))
+        cols = A.indices.copy()
+        ones = np.ones(nnz)
+        entries = np.arange(nnz)
+        return cls(
+            rows=rows,
+            cols=cols,
+            scale=theta_out[rows] * theta_in[cols],
+            by_row=sp.csr_matrix((ones, (rows, entries)), shape=(n_nodes, nnz)),
+            by_col=sp.csr_matrix((ones, (cols, entries)), shape=(n_nodes, nnz)),
+        )
+
+
+def _bernoulli_edge_terms(tau, omega, edge_list, directed):
+    """Edge value (R,) and E-step edge term (n, K, R) of the Bernoulli form.
+
+    With ``G_ekl = g(theta^out_i theta^in_j omega_kl)`` for the stored entry
+    ``e = (i, j)``: value ``sum_e sum_kl tau_ik tau_jl G_ekl``; E-step term of
+    node ``i``: ``sum_{e = (i, j)} sum_l tau_jl G_ekl + sum_{e = (j, i)} sum_l
+    tau_jl G_elk``.
+    """
+    g = log_expm1(edge_list.scale[:, None, None, None] * omega[None])
+    tau_rows, tau_cols = tau[edge_list.rows], tau[edge_list.cols]
+    from_row = np.einsum("elr,eklr->ekr", tau_cols, g)
+    value = np.einsum("ekr,ekr->r", tau_rows, from_row)
+    flat = (len(g), tau.shape[1] * tau.shape[2])
+    rows = (edge_list.by_row @ from_row.reshape(flat)).reshape(tau.shape)
+    if not directed:
+        return value, 2 * rows
+    from_col = np.einsum("elr,elkr->ekr", tau_rows, g)
+    cols = (edge_list.by_col @ from_col.reshape(flat)).reshape(tau.shape)
+    return value, rows + cols
+
+
+def bernoulli_mstep(tau, edge_list, exposure, omega0, *, max_newton=50):
+    """Block rates of the Bernoulli form by Newton's method in ``log omega``.
+
+    Maximises ``h(v) = sum_e q_ekl g(s_e e^v) - e^v N_kl`` over ``v = log
+    omega_kl`` for every block pair, with ``q_ekl = tau_ik tau_jl`` over the
+    stored entries ``e = (i, j)`` and ``s_e = theta^out_i theta^in_j``. ``h`` is
+    concave (``log(1 - e^{-y})`` is concave in ``log y``, and
+    ``sum_e q_ekl s_e <= N_kl``), so Newton's method from ``omega0`` (the
+    Poisson rates) converges; steps are clipped to ``|dv| <= 2``. A block pair
+    without edges gets the floor ``EPS``.
+
+    Parameters
+    ----------
+    tau : ndarray of shape (n_nodes, n_blocks, n_restarts)
+    edge_list : _EdgeList
+    exposure, omega0 : ndarray of shape (n_blocks, n_blocks, n_restarts)
+    max_newton : int, default=50
+
+    Returns
+    -------
+    ndarray of shape (n_blocks, n_blocks, n_restarts)
+    """
+    q = tau[edge_list.rows][:, :, None, :] * tau[edge_list.cols][:, None, :, :]
+    has = q.sum(axis=0) > EPS
+    scale = edge_list.scale[:, None, None, None]
+    v = np.log(np.maximum(omega0, EPS))
+    for _ in range(max_newton):
+        rate = np.exp(v)
+        y = scale * rate[None]
+        tail = -np.expm1(-y)  # 1 - e^{-y}
+        slope = y / tail  # y g'(y)
+        grad = np.einsum("eklr,eklr->klr", q, slope) - rate * exposure
+        curve = slope - y * y * np.exp(-y) / tail**2  # d(y g'(y)) / dlog y
+        hess = np.einsum("eklr,eklr->klr", q, curve) - rate * exposure
+        delta = np.where(has, np.clip(-grad / np.minimum(hess, -EPS), -2, 2), 0.0)
+        v = np.minimum(v + delta, MAX_LOG_RATE)
+        if np.abs(delta).max() < 1e-12:
+            break
+    return np.where(has, np.maximum(np.exp(v), EPS), EPS)
+
+
+def _log_tau(tau, edge, alpha, omega, theta_out, theta_in, weight):
     """Unnormalised ``log tau`` of the E-step for every node (module docstring).
 
-    Expanded as ``w [(A tau) log omega^T + (A^T tau) log omega - theta^out_i
-    (omega T^in)_k - theta^in_i (omega^T T^out)_k + theta^out_i theta^in_i
-    (((omega + omega^T) tau_i)_k - omega_kk)]``; when undirected the two edge
-    terms are equal and computed once.
+    Expanded as ``w [edge - theta^out_i (omega T^in)_k - theta^in_i (omega^T
+    T^out)_k + theta^out_i theta^in_i (((omega + omega^T) tau_i)_k -
+    omega_kk)]``, with ``edge`` the edge term of the likelihood's form
+    (:func:`_poisson_edge_rows` or :func:`_bernoulli_edge_terms`).
     """
-    log_omega = np.log(omega)
     t_out = np.einsum("i,ikr->kr", theta_out, tau)
     t_in = t_out if theta_in is theta_out else np.einsum("i,ikr->kr", theta_in, tau)
-    if at_tau is a_tau:
-        edge = 2 * np.einsum("ilr,klr->ikr", a_tau, log_omega)
-    else:
-        edge = np.einsum("ilr,klr->ikr", a_tau, log_omega) + np.einsum(
-            "ilr,lkr->ikr", at_tau, log_omega
-        )
     both = (theta_out * theta_in)[:, None, None]
     sym = omega + omega.transpose(1, 0, 2)
     self_term = np.einsum("klr,ilr->ikr", sym, tau) - np.einsum("kkr->kr", omega)
@@ -260,6 +380,7 @@ def run_dcsbm(
     *,
     directed=False,
     algorithm="bcavi",
+    likelihood="poisson",
     max_iter=500,
     tol=1e-8,
     callback=None,
@@ -289,6 +410,8 @@ def run_dcsbm(
         Starting responsibilities (rows sum to 1).
     directed : bool, default=False
     algorithm : {"bcavi", "cavi"}, default="bcavi"
+    likelihood : {"poisson", "bernoulli"}, default="poisson"
+        The edge model (module docstring).
     max_iter : int, default=500
         Most E-step sweeps per restart.
     tol : float, default=1e-8
@@ -307,6 +430,8 @@ def run_dcsbm(
     A_t = A.T.tocsr() if directed else A
     weight = 1.0 if directed else 0.5
     theta_out, theta_in = _degrees(A, directed)
+    bernoulli = likelihood == "bernoulli"
+    edge_list = _EdgeList.of(A, theta_out, theta_in) if bernoulli else None
 
     # State of every restart; the working arrays hold the running ones only
     tau_final = np.empty_like(tau)
@@ -331,11 +456,15 @@ def run_dcsbm(
         edges, exposure, sums = _statistics(tau, a_tau, theta_out, theta_in)
         alpha = sums / n_nodes
         omega = dcsbm_mstep(edges, exposure)
+        if bernoulli:
+            omega = bernoulli_mstep(tau, edge_list, exposure, omega)
+            value, edge = _bernoulli_edge_terms(tau, omega, edge_list, directed)
+        else:
+            value = _poisson_edge_value(edges, omega, theta_out, theta_in)
+            edge = None
         alpha_all[:, active], omega_all[:, :, active] = alpha, omega
         edges_all[:, :, active], exposure_all[:, :, active] = edges, exposure
-        elbo_now[active] = dcsbm_elbo(
-            tau, alpha, omega, edges, exposure, theta_out, theta_in, weight
-        )
+        elbo_now[active] = dcsbm_elbo(tau, alpha, omega, value, exposure, weight)
         if history and algorithm == "bcavi":
             # Halve the step of a restart whose ELBO fell at its last update,
             # lengthen it again (up to 1) while the ELBO rises
@@ -361,20 +490,23 @@ def run_dcsbm(
                 at_tau[:, :, keep],
             )
             alpha, omega = alpha[:, keep], omega[:, :, keep]
+            edge = None if edge is None else edge[:, :, keep]
         if active.size == 0:
             break
 
         # E-step
         if algorithm == "bcavi":
+            if edge is None:
+                edge = _poisson_edge_rows(a_tau, at_tau, omega)
             target = _softmax(
-                _log_tau(tau, a_tau, at_tau, alpha, omega, theta_out, theta_in, weight)
+                _log_tau(tau, edge, alpha, omega, theta_out, theta_in, weight)
             )
             change = np.abs(target - tau).max(axis=(0, 1))
             eta = step[active][None, None, :]
             tau = tau + eta * (target - tau)
         else:
             target = _sequential_sweep(
-                A, A_t, tau, alpha, omega, theta_out, theta_in, weight
+                A, A_t, tau, alpha, omega, theta_out, theta_in, weight, bernoulli
             )
             change = np.abs(target - tau).max(axis=(0, 1))
             tau = target
@@ -399,7 +531,9 @@ def run_dcsbm(
     )
 
 
-def _sequential_sweep(A, A_t, tau, alpha, omega, theta_out, theta_in, weight):
+def _sequential_sweep(
+    A, A_t, tau, alpha, omega, theta_out, theta_in, weight, bernoulli=False
+):
     """One node at a time, in order, with the running block sums kept exact.
 
     Node ``i``'s update is the E-step's formula with ``tau`` holding the rows
@@ -416,12 +550,27 @@ def _sequential_sweep(A, A_t, tau, alpha, omega, theta_out, theta_in, weight):
     for i in range(tau.shape[0]):
         out_nbrs = A.indices[A.indptr[i] : A.indptr[i + 1]]
         in_nbrs = A_t.indices[A_t.indptr[i] : A_t.indptr[i + 1]]
+        if bernoulli:
+            # g(theta^out_i theta^in_j omega_kl) for every out-neighbour j, and
+            # g(theta^out_j theta^in_i omega_lk) for every in-neighbour j
+            g_out = log_expm1(
+                (theta_out[i] * theta_in[out_nbrs])[:, None, None, None] * omega
+            )
+            g_in = log_expm1(
+                (theta_out[in_nbrs] * theta_in[i])[:, None, None, None] * omega
+            )
+            edge = np.einsum("jlr,jklr->kr", tau[out_nbrs], g_out) + np.einsum(
+                "jlr,jlkr->kr", tau[in_nbrs], g_in
+            )
+        else:
+            edge = np.einsum(
+                "lr,klr->kr", tau[out_nbrs].sum(axis=0), log_omega
+            ) + np.einsum("lr,lkr->kr", tau[in_nbrs].sum(axis=0), log_omega)
         old = tau[i]
         rest_in = t_in - theta_in[i] * old
         rest_out = t_out - theta_out[i] * old
         log_row = log_alpha + weight * (
-            np.einsum("lr,klr->kr", tau[out_nbrs].sum(axis=0), log_omega)
-            + np.einsum("lr,lkr->kr", tau[in_nbrs].sum(axis=0), log_omega)
+            edge
             - theta_out[i] * np.einsum("klr,lr->kr", omega, rest_in)
             - theta_in[i] * np.einsum("lkr,lr->kr", omega, rest_out)
             - theta_out[i] * theta_in[i] * diag
@@ -433,7 +582,7 @@ def _sequential_sweep(A, A_t, tau, alpha, omega, theta_out, theta_in, weight):
     return tau
 
 
-def dcsbm_icl(A, labels, n_blocks, *, directed=False):
+def dcsbm_icl(A, labels, n_blocks, *, directed=False, likelihood="poisson"):
     """Integrated classification likelihood of a hard labelling under the DC-SBM.
 
     ``ICL(K) = max log P(A, z | alpha, theta, omega) - (1/2) (d_omega + d_theta)
@@ -441,11 +590,13 @@ def dcsbm_icl(A, labels, n_blocks, *, directed=False):
     section 4.2) carried over to this model: ``N`` the number of node pairs,
     ``d_omega = K (K + 1) / 2`` (undirected) or ``K^2`` (directed) and
     ``d_theta = n - K`` (``2 (n - K)`` directed: one scale per block and
-    direction is carried by ``omega``). The maximum is in closed form
-    (Karrer and Newman 2011, eq. 8-9): ``alpha_k = n_k / n``, ``theta = d`` and
-    ``omega_kl = m_kl / (kappa^out_k kappa^in_l)``, giving
+    direction is carried by ``omega``). For the Poisson form the maximum is in
+    closed form (Karrer and Newman 2011, eq. 8-9): ``alpha_k = n_k / n``,
+    ``theta = d`` and ``omega_kl = m_kl / (kappa^out_k kappa^in_l)``, giving
     ``sum_k n_k log(n_k / n) + w [sum_i d^out_i log d^out_i + sum_i d^in_i log
     d^in_i + sum_kl m_kl log(m_kl / (kappa^out_k kappa^in_l)) - sum_kl m_kl]``.
+    For the Bernoulli form ``theta`` is held at the degrees and ``omega`` is
+    :func:`bernoulli_mstep`'s.
 
     Parameters
     ----------
@@ -454,6 +605,7 @@ def dcsbm_icl(A, labels, n_blocks, *, directed=False):
         Blocks in ``range(n_blocks)``; empty blocks are allowed.
     n_blocks : int
     directed : bool, default=False
+    likelihood : {"poisson", "bernoulli"}, default="poisson"
 
     Returns
     -------
@@ -464,18 +616,27 @@ def dcsbm_icl(A, labels, n_blocks, *, directed=False):
     onehot = np.eye(n_blocks)[labels]
     A = sp.csr_matrix(A)
     d_out, d_in = _degrees(A, directed)
-    edges = onehot.T @ (A @ onehot)
-    kappa_out, kappa_in = onehot.T @ d_out, onehot.T @ d_in
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = edges / np.outer(kappa_out, kappa_in)
     sizes = onehot.sum(axis=0)
     weight = 1.0 if directed else 0.5
-    complete = xlogy(sizes, sizes / n_nodes).sum() + weight * (
-        xlogy(d_out, d_out).sum()
-        + xlogy(d_in, d_in).sum()
-        + xlogy(edges, np.where(edges > 0, ratio, 1.0)).sum()
-        - edges.sum()
-    )
+    if likelihood == "bernoulli":
+        tau = onehot[:, :, None]
+        edges, exposure, _ = _statistics(tau, (A @ onehot)[:, :, None], d_out, d_in)
+        edge_list = _EdgeList.of(A, d_out, d_in)
+        omega = bernoulli_mstep(tau, edge_list, exposure, dcsbm_mstep(edges, exposure))
+        value, _ = _bernoulli_edge_terms(tau, omega, edge_list, directed)
+        fit = float(value[0] - np.sum(omega * exposure))
+    else:
+        edges = onehot.T @ (A @ onehot)
+        kappa_out, kappa_in = onehot.T @ d_out, onehot.T @ d_in
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = edges / np.outer(kappa_out, kappa_in)
+        fit = (
+            xlogy(d_out, d_out).sum()
+            + xlogy(d_in, d_in).sum()
+            + xlogy(edges, np.where(edges > 0, ratio, 1.0)).sum()
+            - edges.sum()
+        )
+    complete = xlogy(sizes, sizes / n_nodes).sum() + weight * fit
     n_omega = n_blocks**2 if directed else n_blocks * (n_blocks + 1) // 2
     n_theta = (2 if directed else 1) * (n_nodes - n_blocks)
     log_pairs = np.log(max(n_pairs(n_nodes, directed=directed), 1.0))
@@ -575,7 +736,7 @@ _CONSTRAINTS = {
     "max_iter": lambda v: check_scalar(v, "max_iter", numbers.Integral, low=0),
     "tol": lambda v: check_scalar(v, "tol", low=0, low_inclusive=False),
     "algorithm": lambda v: check_option(v, "algorithm", ("bcavi", "cavi")),
-    "likelihood": lambda v: check_option(v, "likelihood", ("poisson",)),
+    "likelihood": lambda v: check_option(v, "likelihood", ("poisson", "bernoulli")),
     "directed": lambda v: _check_bool(v, "directed"),
     "init": lambda v: (
         check_option(v, "init", INIT_METHODS) if isinstance(v, str) else v
@@ -608,9 +769,10 @@ default="spectral"
     algorithm : {"bcavi", "cavi"}, default="bcavi"
         E-step for all nodes at once, or one node at a time (never lowers the
         ELBO; a Python loop over nodes, for small graphs).
-    likelihood : {"poisson"}, default="poisson"
-        The edge model. Only Karrer and Newman's Poisson form is implemented;
-        the Bernoulli form of issue 6 is not (tracked there).
+    likelihood : {"poisson", "bernoulli"}, default="poisson"
+        The edge model: Karrer and Newman's Poisson form, or its Bernoulli form
+        ``P(A_ij = 1) = 1 - exp(-theta_i theta_j omega_kl)`` (module
+        docstring), whose rate M-step is a Newton iteration.
     directed : bool, default=False
         Directed graph: out- and in-degree parameters.
     max_iter : int, default=500
@@ -726,6 +888,7 @@ networkx graph
             tau0,
             directed=directed,
             algorithm=params["algorithm"],
+            likelihood=params["likelihood"],
             max_iter=params["max_iter"],
             tol=params["tol"],
             callback=params["callback"],
@@ -746,7 +909,13 @@ networkx graph
         self.n_iter_ = int(res.n_iter[best])
         self.converged_ = bool(res.converged[best])
         self.elbo_history_ = res.elbo_history[: self.n_iter_ + 1, best].copy()
-        self.icl_ = dcsbm_icl(A, self.labels_, n_blocks, directed=directed)
+        self.icl_ = dcsbm_icl(
+            A,
+            self.labels_,
+            n_blocks,
+            directed=directed,
+            likelihood=params["likelihood"],
+        )
         self.restarts_ = [
             {
                 "elbo": float(res.elbo[r]),

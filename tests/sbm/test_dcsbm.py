@@ -18,14 +18,21 @@ from initscape.sbm import (
     select_n_blocks_dc,
 )
 from initscape.sbm._dcsbm import (
+    _bernoulli_edge_terms,
     _degrees,
+    _EdgeList,
     _log_tau,
+    _poisson_edge_rows,
+    _poisson_edge_value,
     _statistics,
+    bernoulli_mstep,
     dcsbm_elbo,
     dcsbm_icl,
     dcsbm_mstep,
     run_dcsbm,
 )
+
+FORMS = ["poisson", "bernoulli"]
 
 # -- helpers: a sampler and a brute-force ELBO written pair by pair -------------
 
@@ -41,7 +48,9 @@ def sample_dcsbm(theta, labels, rates, rng, directed=False):
     return sp.csr_matrix(draws.astype(np.float64))
 
 
-def pairwise_elbo(A, tau, alpha, omega, theta_out, theta_in, directed):
+def pairwise_elbo(
+    A, tau, alpha, omega, theta_out, theta_in, directed, likelihood="poisson"
+):
     """E_Q[log P(A, z)] + H(Q), summed pair by pair over the model's pairs.
 
     The ELBO's E-step terms are its partial derivatives in tau_ik; this sum is
@@ -50,7 +59,8 @@ def pairwise_elbo(A, tau, alpha, omega, theta_out, theta_in, directed):
     Undirected: pairs i < j with mean theta_i theta_j omega_kl, and the
     self-pair i with mean theta_i^2 omega_kk / 2; directed: every ordered pair,
     i = j included, with mean theta^out_i theta^in_j omega_kl. A is binary and
-    every self-pair is observed 0.
+    every self-pair is observed 0. Poisson: log P(A_ij) = A_ij log(mean) -
+    mean; Bernoulli: log(1 - exp(-mean)) for an edge, -mean otherwise.
     """
     A = np.asarray(A.todense())
     n, n_blocks = tau.shape
@@ -70,10 +80,12 @@ def pairwise_elbo(A, tau, alpha, omega, theta_out, theta_in, directed):
                     mean = theta_out[i] * theta_in[j] * omega[k, b]
                     if i == j and not directed:
                         mean = mean / 2
-                    a = A[i, j]
-                    total += (
-                        q * (a * np.log(mean) if a else 0.0) - q * mean
-                    )  # log A_ij! = 0 for a binary A
+                    if not A[i, j]:
+                        total -= q * mean
+                    elif likelihood == "poisson":
+                        total += q * (np.log(mean) - mean)  # log 1! = 0
+                    else:
+                        total += q * np.log(-np.expm1(-mean))
     return total
 
 
@@ -91,37 +103,51 @@ def _random_tau(rng, n, n_blocks):
     return tau / tau.sum(axis=1, keepdims=True)
 
 
+def _engine(A, tau, alpha, omega, directed, likelihood):
+    """The engine's ELBO and unnormalised log tau for one restart."""
+    th_out, th_in = _degrees(A, directed)
+    tau3, omega3, alpha3 = tau[:, :, None], omega[:, :, None], alpha[:, None]
+    a_tau = (A @ tau)[:, :, None]
+    at_tau = (A.T @ tau)[:, :, None] if directed else a_tau
+    edges, exposure, _ = _statistics(tau3, a_tau, th_out, th_in)
+    if likelihood == "bernoulli":
+        edge_list = _EdgeList.of(sp.csr_matrix(A), th_out, th_in)
+        value, edge = _bernoulli_edge_terms(tau3, omega3, edge_list, directed)
+    else:
+        value = _poisson_edge_value(edges, omega3, th_out, th_in)
+        edge = _poisson_edge_rows(a_tau, at_tau, omega3)
+    weight = 1.0 if directed else 0.5
+    elbo = dcsbm_elbo(tau3, alpha3, omega3, value, exposure, weight)[0]
+    log_tau = _log_tau(tau3, edge, alpha3, omega3, th_out, th_in, weight)
+    return elbo, log_tau[:, :, 0]
+
+
+def _directed(A, rng):
+    """Keep each undirected edge in one or both directions, at random."""
+    keep = sp.csr_matrix(rng.uniform(size=A.shape) < 0.5)
+    return sp.csr_matrix(sp.triu(A) + sp.tril(A, -1).multiply(keep))
+
+
 # -- the ELBO, written out, against brute force ---------------------------------
 
 
+@pytest.mark.parametrize("likelihood", FORMS)
 @pytest.mark.parametrize("directed", [False, True])
-def test_elbo_matches_pairwise_sum(small_graph, directed):
+def test_elbo_matches_pairwise_sum(small_graph, directed, likelihood):
     A, _ = small_graph
     rng = np.random.default_rng(0)
     if directed:
-        A = sp.csr_matrix(
-            sp.triu(A) + sp.tril(A, -1).multiply(rng.uniform(size=A.shape) < 0.5)
-        )
+        A = _directed(A, rng)
     tau = _random_tau(rng, 10, 2)
     alpha = np.array([0.4, 0.6])
     omega = np.array([[0.03, 0.01], [0.02, 0.05]])
     if not directed:
         omega = (omega + omega.T) / 2
     theta_out, theta_in = _degrees(A, directed)
-    a_tau = (A @ tau)[:, :, None]
-    edges, exposure, _ = _statistics(tau[:, :, None], a_tau, theta_out, theta_in)
-    ours = dcsbm_elbo(
-        tau[:, :, None],
-        alpha[:, None],
-        omega[:, :, None],
-        edges,
-        exposure,
-        theta_out,
-        theta_in,
-        1.0 if directed else 0.5,
-    )[0]
-    # the brute-force sum includes log(theta) terms only through A_ij log mean
-    expected = pairwise_elbo(A, tau, alpha, omega, theta_out, theta_in, directed)
+    ours, _ = _engine(A, tau, alpha, omega, directed, likelihood)
+    expected = pairwise_elbo(
+        A, tau, alpha, omega, theta_out, theta_in, directed, likelihood
+    )
     # 1e-9 relative: two summation orders of a few hundred terms of size ~10
     assert ours == pytest.approx(expected, rel=1e-9)
 
@@ -151,36 +177,26 @@ def test_elbo_is_below_the_log_evidence():
 # -- the E-step: gradient of the ELBO, exact coordinate maximiser ---------------
 
 
+@pytest.mark.parametrize("likelihood", FORMS)
 @pytest.mark.parametrize("directed", [False, True])
-def test_estep_is_the_gradient_of_the_elbo(small_graph, directed):
+def test_estep_is_the_gradient_of_the_elbo(small_graph, directed, likelihood):
     # log tau_ik (before normalising) = log alpha_k + dE/dtau_ik, E the expected
     # log-likelihood: the ELBO is linear in each row tau_i.
     A, _ = small_graph
     rng = np.random.default_rng(2)
     if directed:
-        A = sp.csr_matrix(sp.triu(A))
+        A = _directed(A, rng)
     tau = _random_tau(rng, 10, 2)
     alpha = np.array([0.5, 0.5])
     omega = np.array([[0.04, 0.01], [0.02, 0.03]])
     if not directed:
         omega = (omega + omega.T) / 2
     th_out, th_in = _degrees(A, directed)
-    a_tau = (A @ tau)[:, :, None]
-    at_tau = (A.T @ tau)[:, :, None] if directed else a_tau
-    log_tau = _log_tau(
-        tau[:, :, None],
-        a_tau,
-        at_tau,
-        alpha[:, None],
-        omega[:, :, None],
-        th_out,
-        th_in,
-        1.0 if directed else 0.5,
-    )[:, :, 0]
+    _, log_tau = _engine(A, tau, alpha, omega, directed, likelihood)
 
-    def likelihood(t):
+    def likelihood_part(t):
         # pairwise ELBO minus its prior and entropy terms
-        full = pairwise_elbo(A, t, alpha, omega, th_out, th_in, directed)
+        full = pairwise_elbo(A, t, alpha, omega, th_out, th_in, directed, likelihood)
         return full - np.sum(t * np.log(alpha)) + np.sum(t * np.log(t))
 
     # Terms constant over k (A_ij log theta_i ...) cancel in the softmax, so
@@ -192,22 +208,32 @@ def test_estep_is_the_gradient_of_the_elbo(small_graph, directed):
             up, down = tau.copy(), tau.copy()
             up[i, k] += h
             down[i, k] -= h
-            slopes.append((likelihood(up) - likelihood(down)) / (2 * h))
+            slopes.append((likelihood_part(up) - likelihood_part(down)) / (2 * h))
         ours = (log_tau[i, 0] - np.log(alpha[0])) - (log_tau[i, 1] - np.log(alpha[1]))
         # 1e-6: the function is linear in tau_ik, so the central difference is
         # exact up to rounding of sums of size ~100 divided by 2e-6
         assert ours == pytest.approx(slopes[0] - slopes[1], abs=1e-6)
 
 
-@pytest.mark.parametrize("directed", [False, True])
-def test_sequential_elbo_never_decreases(directed):
+@pytest.mark.parametrize(
+    ("directed", "likelihood"),
+    [(False, "poisson"), (True, "poisson"), (False, "bernoulli")],
+)
+def test_sequential_elbo_never_decreases(directed, likelihood):
     rng = np.random.default_rng(4)
     z = np.repeat([0, 1, 2], 12)
     theta = rng.pareto(2.5, size=36) + 0.5
     rates = np.array([[0.2, 0.03, 0.03], [0.03, 0.15, 0.05], [0.03, 0.05, 0.2]])
     A = sample_dcsbm(theta, z, rates, rng, directed=directed)
     tau0 = rng.dirichlet(np.ones(3), size=(36, 6)).transpose(0, 2, 1)
-    res = run_dcsbm(A, tau0, directed=directed, algorithm="cavi", max_iter=25)
+    res = run_dcsbm(
+        A,
+        tau0,
+        directed=directed,
+        algorithm="cavi",
+        likelihood=likelihood,
+        max_iter=25,
+    )
     steps = np.diff(res.elbo_history, axis=0)
     # 1e-9 relative: rounding of an ELBO of size ~1e3 summed over ~1e4 terms
     assert steps.min() >= -1e-9 * np.abs(res.elbo_history).max()
@@ -229,7 +255,9 @@ def test_batch_elbo_recovers_after_a_fall_on_polblogs_like_hubs():
 # -- the M-step against numerical maximisation ---------------------------------
 
 
-def _negative_elbo_in_log_params(A, tau, alpha, directed, free_theta):
+def _negative_elbo_in_log_params(
+    A, tau, alpha, directed, free_theta, likelihood="poisson"
+):
     n, n_blocks = tau.shape
     d_out, d_in = _degrees(A, directed)
 
@@ -246,35 +274,39 @@ def _negative_elbo_in_log_params(A, tau, alpha, directed, free_theta):
 
     def objective(x):
         omega, th_out, th_in = unpack(x)
-        return -pairwise_elbo(A, tau, alpha, omega, th_out, th_in, directed)
+        return -pairwise_elbo(A, tau, alpha, omega, th_out, th_in, directed, likelihood)
 
     return objective, unpack
 
 
+@pytest.mark.parametrize("likelihood", FORMS)
 @pytest.mark.parametrize("directed", [False, True])
-def test_mstep_rates_match_numerical_maximisation(small_graph, directed):
-    # Soft tau, theta at the degrees: omega = m / N is the maximiser over omega.
+def test_mstep_rates_match_numerical_maximisation(small_graph, directed, likelihood):
+    # Soft tau, theta at the degrees: omega = m / N (Poisson) and the Newton
+    # solution (Bernoulli) maximise the ELBO over omega.
     A, _ = small_graph
     if directed:
-        A = sp.csr_matrix(sp.triu(A))
+        A = _directed(A, np.random.default_rng(12))
     rng = np.random.default_rng(6)
     tau = _random_tau(rng, 10, 2)
     alpha = tau.mean(axis=0)
     th_out, th_in = _degrees(A, directed)
     a_tau = (A @ tau)[:, :, None]
     edges, exposure, _ = _statistics(tau[:, :, None], a_tau, th_out, th_in)
-    closed = dcsbm_mstep(edges, exposure)[:, :, 0]
+    ours = dcsbm_mstep(edges, exposure)
+    if likelihood == "bernoulli":
+        edge_list = _EdgeList.of(sp.csr_matrix(A), th_out, th_in)
+        ours = bernoulli_mstep(tau[:, :, None], edge_list, exposure, ours)
+    ours = ours[:, :, 0]
     objective, unpack = _negative_elbo_in_log_params(
-        A, tau, alpha, directed, free_theta=False
+        A, tau, alpha, directed, free_theta=False, likelihood=likelihood
     )
     found = minimize(objective, np.full(4, np.log(0.05)), method="BFGS", tol=1e-12)
     omega, _, _ = unpack(found.x)
     # 1e-5: BFGS stops at a gradient of ~1e-8 on a smooth concave function
-    np.testing.assert_allclose(omega, closed, rtol=1e-5)
-    assert (
-        -found.fun
-        <= pairwise_elbo(A, tau, alpha, closed, th_out, th_in, directed) + 1e-9
-    )
+    np.testing.assert_allclose(omega, ours, rtol=1e-5)
+    best = pairwise_elbo(A, tau, alpha, ours, th_out, th_in, directed, likelihood)
+    assert -found.fun <= best + 1e-9
 
 
 def test_mstep_degrees_and_rates_are_the_joint_maximiser_for_hard_labels(
@@ -323,11 +355,15 @@ def planted_hubs():
     return sample_dcsbm(theta, z, rates, rng), z
 
 
-def test_planted_degree_corrected_graph_recovered_where_plain_fails(planted_hubs):
+@pytest.mark.parametrize("likelihood", FORMS)
+def test_planted_degree_corrected_graph_recovered_where_plain_fails(
+    planted_hubs, likelihood
+):
     A, z = planted_hubs
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        dc = DegreeCorrectedSBM(n_init=5, random_state=0).fit(A)
+        dc = DegreeCorrectedSBM(n_init=5, likelihood=likelihood, random_state=0)
+        dc.fit(A)
         plain = MeanFieldSBM(init="spectral", n_init=5, random_state=0).fit(A)
     assert adjusted_rand_score(z, dc.labels_) >= 0.9
     # the plain model separates hubs from low-degree nodes in one community
@@ -492,9 +528,9 @@ def _path(n):
         (_path(5), {"algorithm": "em"}, ValueError, r"algorithm must be one of"),
         (
             _path(5),
-            {"likelihood": "bernoulli"},
+            {"likelihood": "binomial"},
             ValueError,
-            r"likelihood must be one of 'poisson'; got 'bernoulli'",
+            r"likelihood must be one of 'poisson', 'bernoulli'; got 'binomial'",
         ),
         (_path(5), {"directed": "yes"}, TypeError, r"directed must be a bool"),
         (_path(5), {"callback": 3}, TypeError, r"callback must be callable"),
@@ -507,9 +543,17 @@ def test_bad_input_names_parameter_and_value(A, kwargs, error, match):
         DegreeCorrectedSBM(**kwargs).fit(A)
 
 
-@pytest.mark.parametrize("init", ["spectral", "random", "degree"])
+@pytest.mark.parametrize(
+    ("init", "likelihood"),
+    [
+        ("spectral", "poisson"),
+        ("random", "poisson"),
+        ("degree", "poisson"),
+        ("spectral", "bernoulli"),
+    ],
+)
 @pytest.mark.parametrize("which", ["no edges", "isolated nodes", "two nodes", "one"])
-def test_degenerate_graphs_give_finite_results(init, which):
+def test_degenerate_graphs_give_finite_results(init, likelihood, which):
     if which == "no edges":
         A, k = sp.csr_matrix((6, 6)), 2
     elif which == "isolated nodes":
@@ -520,7 +564,9 @@ def test_degenerate_graphs_give_finite_results(init, which):
         A, k = sp.csr_matrix((1, 1)), 1
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model = DegreeCorrectedSBM(n_blocks=k, init=init, n_init=3, random_state=0)
+        model = DegreeCorrectedSBM(
+            n_blocks=k, init=init, n_init=3, likelihood=likelihood, random_state=0
+        )
         model.fit(A)
     for value in (
         model.responsibilities_,
