@@ -207,7 +207,9 @@ def polynomial_rates(decay):
 
 
 def _slope(x, y):
-    x, y = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
+    # a zero (a best step of 0) has no logarithm and is left out of the fit
+    with np.errstate(divide="ignore"):
+        x, y = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
     keep = np.isfinite(x) & np.isfinite(y)
     if keep.sum() < 2:
         return float("nan")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -170,7 +171,9 @@ class LinearizedModel:
         # traced once: the forward and its linearisation, and a kept pullback
         # (outside any autograd.Function: traced inside one's forward, the
         # tangent map comes out zero)
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            # torch.fx's constant folding warns about its own traced attributes
+            warnings.filterwarnings("ignore", message="Attempted to insert a get_attr")
             f0, push = linearize(f, theta0)
             _, pullback = vjp(f, theta0)
         entry = (f0.detach(), push, lambda c: pullback(c)[0])
