@@ -10,9 +10,12 @@ Every start ends in one of three classes, by one rule:
 
 * ``"best"``: within a relative ``1e-6`` of the largest ELBO found by any start
   of the study (random or spectral);
-* ``"uninformative"``: ``tau`` nearly the same for every node,
-  ``max_ik |tau_ik - mean_j tau_jk| < 1e-3``, the fixed point where the labels
-  carry no information (every block has the same rates);
+* ``"uninformative"``: within the same relative gap of the ELBO of the state
+  whose rows all equal the end point's mean row, ``tau_i = alpha``: the labels
+  carry no information. Along these states the ELBO is nearly flat in
+  ``alpha`` (only the self-pair terms tell blocks apart), so random starts
+  drift towards them slowly and are recognised by their ELBO rather than by a
+  converged ``tau``;
 * ``"other"``: any other end point (a local optimum).
 """
 
@@ -33,11 +36,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["DCSBMStartStudy", "dcsbm_start_study"]
 
-#: Relative ELBO gap within which an end point counts as the best one.
+#: Relative ELBO gap within which two end points count as the same.
 BEST_GAP = 1e-6
-
-#: Spread of ``tau`` across nodes below which an end point is uninformative.
-FLAT = 1e-3
 
 
 @dataclass
@@ -85,24 +85,24 @@ class DCSBMStartStudy:
         if self.random_nmi is not None:
             nmi = (
                 f", median NMI {float(np.median(self.random_nmi)):.2f}; spectral "
-                f"NMI {self.spectral_nmi:.2f}"
+                f"start NMI {self.spectral_nmi:.2f}"
             )
+        gap = float(np.median(self.best_elbo - self.random_elbo))
         return (
             f"DC-SBM starts (K={self.n_blocks}, all parameters estimated): "
             f"{counts['best']}/{n} random starts reach the best ELBO, "
             f"{counts['uninformative']}/{n} end uninformative, "
-            f"{counts['other']}/{n} elsewhere{nmi}; the spectral start ends "
-            f"'{self.spectral_kind}' (ELBO gap to the best "
+            f"{counts['other']}/{n} elsewhere (median ELBO gap {gap:.3g}{nmi}); "
+            f"the spectral start ends '{self.spectral_kind}' (ELBO gap "
             f"{self.best_elbo - self.spectral_elbo:.3g})"
         )
 
 
-def _kind(elbo, tau, best):
-    """Class of one end point (module docstring)."""
+def _kind(elbo, best, flat):
+    """Class of one end point (module docstring); ``flat``: its mean-row ELBO."""
     if elbo >= best - BEST_GAP * abs(best):
         return "best"
-    spread = np.abs(tau - tau.mean(axis=0, keepdims=True)).max()
-    return "uninformative" if spread < FLAT else "other"
+    return "uninformative" if abs(elbo - flat) <= BEST_GAP * abs(flat) else "other"
 
 
 def dcsbm_start_study(
@@ -166,9 +166,13 @@ networkx graph
     best = float(max(runs["random"].elbo.max(), runs["spectral"].elbo.max()))
     rand, spec = runs["random"], runs["spectral"]
     top = int(np.argmax(spec.elbo))
-    kinds = np.array(
-        [_kind(e, rand.tau[:, :, r], best) for r, e in enumerate(rand.elbo)]
-    )
+
+    def mean_row_elbo(tau):
+        rows = np.broadcast_to(tau.mean(axis=0, keepdims=True), tau.shape)
+        return run_dcsbm(A, rows, directed=directed, max_iter=0).elbo
+
+    flat = mean_row_elbo(rand.tau)
+    kinds = np.array([_kind(e, best, f) for e, f in zip(rand.elbo, flat, strict=True)])
     nmi = spectral_nmi = None
     if labels is not None:
         nmi = np.array(
@@ -185,7 +189,9 @@ networkx graph
         random_nmi=nmi,
         random_converged=rand.converged.copy(),
         spectral_elbo=float(spec.elbo[top]),
-        spectral_kind=_kind(spec.elbo[top], spec.tau[:, :, top], best),
+        spectral_kind=_kind(
+            spec.elbo[top], best, mean_row_elbo(spec.tau[:, :, top : top + 1])[0]
+        ),
         spectral_nmi=spectral_nmi,
         best_elbo=best,
     )
