@@ -32,7 +32,9 @@ def _load(model_name, start, seed, max_length):
     from initscape import ntk as lib
 
     if model_name in TINY:
-        return lib.tiny_model(model_name.split("-")[1], random_state=seed)
+        # a test model: its "random start" is another draw of the same config
+        draw = seed if start == "pretrained" else seed + 1
+        return lib.tiny_model(model_name.split("-")[1], random_state=draw)
     try:
         return lib.load_model(
             model_name, start=start, random_state=seed, max_length=max_length

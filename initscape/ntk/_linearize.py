@@ -59,6 +59,10 @@ class LinearizedModel:
         Batches whose linearisation (``torch.func.linearize``) and pullback are
         kept, so that full-batch training traces each batch once. Each entry holds
         the activations of one forward pass.
+    trace_after : int, default=8
+        A batch is traced on its ``trace_after``-th use; before that (and for
+        minibatches, which rarely repeat) each call takes a plain jvp and vjp.
+        Tracing costs a few forward passes, so it pays off on long runs only.
 
     Attributes
     ----------
@@ -70,10 +74,11 @@ class LinearizedModel:
 
     linearized = True
 
-    def __init__(self, model, params="attention", *, cache_size=4):
+    def __init__(self, model, params="attention", *, cache_size=4, trace_after=8):
         self.model = model
         self.params = params
         self.cache_size = cache_size
+        self.trace_after = trace_after
         self.theta0 = model.named_trainable(params)
         self._on = {}
         self._seen = {}
@@ -132,9 +137,10 @@ class LinearizedModel:
     def _maps(self, names, inputs, device):
         """(f_0, tangent -> J tangent, cotangent -> J^T cotangent) on a batch.
 
-        A batch seen a second time gets ``torch.func.linearize`` (traced once, then
-        cheap) and a kept vjp closure, in a small least-recently-used cache; a
-        batch seen once gets a plain jvp and vjp, so minibatches cost no tracing.
+        A batch seen ``trace_after`` times gets ``torch.func.linearize`` (traced
+        once, then cheap) and a kept vjp closure, in a small least-recently-used
+        cache; a batch seen fewer times gets a plain jvp and vjp, so minibatches
+        cost no tracing.
         """
         import torch
         from torch.func import jvp, linearize, vjp
@@ -154,7 +160,7 @@ class LinearizedModel:
             self._cache.move_to_end(key)
             return self._cache[key]
         self._seen[key] = self._seen.get(key, 0) + 1
-        if self._seen[key] < 2:
+        if self._seen[key] < self.trace_after:
 
             def push(tangent):
                 with torch.no_grad():
