@@ -332,7 +332,7 @@ def bernoulli_mstep(tau, edge_list, exposure, omega0, *, max_newton=50):
         tail = -np.expm1(-y)  # 1 - e^{-y}
         slope = y / tail  # y g'(y)
         grad = np.einsum("eklr,eklr->klr", q, slope) - rate * exposure
-        curve = slope - y * y * np.exp(-y) / tail**2  # d(y g'(y)) / dlog y
+        curve = slope - slope * slope * (1 - tail)  # d(y g'(y)) / dlog y
         hess = np.einsum("eklr,eklr->klr", q, curve) - rate * exposure
         delta = np.where(has, np.clip(-grad / np.minimum(hess, -EPS), -2, 2), 0.0)
         v = np.minimum(v + delta, MAX_LOG_RATE)
@@ -457,7 +457,10 @@ def run_dcsbm(
         alpha = sums / n_nodes
         omega = dcsbm_mstep(edges, exposure)
         if bernoulli:
-            omega = bernoulli_mstep(tau, edge_list, exposure, omega)
+            # Newton from the previous rates (close to the new ones), or from
+            # the Poisson rates at the start
+            start = omega if iteration == 0 else omega_all[:, :, active]
+            omega = bernoulli_mstep(tau, edge_list, exposure, start)
             value, edge = _bernoulli_edge_terms(tau, omega, edge_list, directed)
         else:
             value = _poisson_edge_value(edges, omega, theta_out, theta_in)
