@@ -31,7 +31,7 @@ the pairs of the model.
   ``log tau_ik = log alpha_k + w [((A tau) log omega^T)_ik +
   ((A^T tau) log omega)_ik - theta^out_i (omega (T^in - theta^in_i tau_i))_k -
   theta^in_i (omega^T (T^out - theta^out_i tau_i))_k -
-  theta^out_i theta^in_i omega_kk] + const``, normalised with logsumexp. The
+  theta^out_i theta^in_i omega_kk] + const``, normalised over ``k``. The
   ELBO is linear in each row ``tau_i`` (the terms in ``tau_i tau_i^T`` cancel
   in ``N``), so the sequential update maximises it exactly over that row.
 - M-step: ``alpha_k = sum_i tau_ik / n``; ``theta^out = d^out``,
@@ -103,8 +103,10 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "DCSBMResult",
     "DegreeCorrectedSBM",
+    "bernoulli_mstep",
     "dcsbm_elbo",
     "dcsbm_icl",
+    "dcsbm_initial_responsibilities",
     "dcsbm_mstep",
     "regularized_spectral_labels",
     "run_dcsbm",
