@@ -72,7 +72,7 @@ def test_task_vectors_add_exactly_in_the_linearised_model(two_tasks):
 def test_exact_linear_grid_equals_pointwise_grid(two_tasks):
     # combining basis points must equal one forward pass per grid point
     model, lin, a, b, runs = two_tasks
-    alphas = alpha_grid([-1.0, 0.5, 1.0], 2)
+    alphas = alpha_grid([-1.0, 0.5], 2)
     args = (runs[0].initial_params, [r.task_vector() for r in runs], [a[1], b[1]])
     fast = task_vector_grid(lin, *args, alphas, exact_linear=True)
     slow = task_vector_grid(lin, *args, alphas)
