@@ -12,8 +12,10 @@ start and imports of the peers excluded, measured inside their processes).
   ``$INITSCAPE_GRAPHTOOL_PYTHON``): ``minimize_blockmodel_dl`` with B fixed to K
   (``multilevel_mcmc_args=dict(B_min=K, B_max=K)``), ``deg_corr`` False and
   True, seeded by ``graph_tool.seed_rng(0)`` and ``numpy.random.seed(0)`` inside
-  that process only, on one OpenMP thread (with several threads its results
-  change from run to run despite the seed).
+  that process only (and ``random.seed(0)``, ``PYTHONHASHSEED=0``, one OpenMP
+  thread). Debian's graph-tool 2.45 still varies from run to run on some
+  networks despite all of these (adjnoun, degree-corrected: NMI 0.00 to 0.46
+  over repeated runs, measured), so its cells are one draw.
 - graspologic (``$INITSCAPE_GRASPOLOGIC_PYTHON`` or
   ``/work/venvs/graspologic/bin/python``): ``SBMEstimator`` and
   ``DCSBMEstimator`` with ``min_comm = max_comm = K``, undirected, no loops,
@@ -53,7 +55,7 @@ DATASETS = ("karate", "polbooks", "football", "adjnoun", "polblogs-lcc")
 TARGETS = {"polbooks": 0.57, "football": 0.92, "adjnoun": 0.43, "polblogs-lcc": 0.70}
 
 GRAPHTOOL_SCRIPT = """
-import json, sys, time
+import json, random, sys, time
 import numpy as np
 import graph_tool
 from graph_tool.inference import minimize_blockmodel_dl
@@ -65,6 +67,7 @@ out = {}
 for dc in (False, True):
     graph_tool.seed_rng(0)
     np.random.seed(0)
+    random.seed(0)
     g = graph_tool.Graph(directed=False)
     g.add_vertex(n)
     g.add_edge_list(data["edges"])
@@ -120,8 +123,9 @@ def _run_peer(python, script, net, n_blocks, workdir):
     upper = np.transpose(np.nonzero(np.triu(net.adjacency.toarray(), 1)))
     data = Path(workdir) / f"{net.name}.npz"
     np.savez(data, n=net.n_nodes, K=n_blocks, edges=upper.astype(np.int64))
+    env = {**os.environ, "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1"}
     done = subprocess.run(
-        [python, "-c", script, str(data)], capture_output=True, text=True
+        [python, "-c", script, str(data)], capture_output=True, text=True, env=env
     )
     if done.returncode != 0:
         raise RuntimeError(done.stderr.strip().splitlines()[-1])
