@@ -29,6 +29,7 @@ from initscape.sbm._dcsbm import (
     dcsbm_elbo,
     dcsbm_icl,
     dcsbm_mstep,
+    regularized_spectral_labels,
     run_dcsbm,
 )
 
@@ -481,6 +482,36 @@ def test_icl_by_hand_on_two_triangles():
     )
     penalty = 0.5 * (3 + 4) * np.log(15) + 0.5 * np.log(6)
     assert dcsbm_icl(A, labels, 2) == pytest.approx(loglik - penalty, rel=1e-12)
+
+
+# -- the spectral start ----------------------------------------------------------
+
+
+def test_regularized_spectral_start_finds_what_the_adjacency_start_misses(
+    planted_hubs,
+):
+    # Against the planted truth: with hubs, and with a disassortative graph
+    # (its structure in the most negative eigenvalue), the regularised,
+    # degree-normalised embedding recovers the blocks; the adjacency
+    # eigenvectors of MeanFieldSBM's start do not (measured ARI 0.25 and 0.00).
+    from initscape.sbm._init import _spectral_labels
+
+    A, z = planted_hubs
+    ours = regularized_spectral_labels(A, 2, np.random.default_rng(0))
+    adjacency = _spectral_labels(A, 2, np.random.default_rng(0))
+    assert adjusted_rand_score(z, ours) >= 0.9
+    assert adjusted_rand_score(z, adjacency) <= 0.5
+    rates = np.array([[0.01, 0.06], [0.06, 0.01]])
+    B = sample_dcsbm(np.ones(400), z, rates, np.random.default_rng(9))
+    assert (
+        adjusted_rand_score(
+            z, regularized_spectral_labels(B, 2, np.random.default_rng(0))
+        )
+        >= 0.9
+    )
+    assert (
+        adjusted_rand_score(z, _spectral_labels(B, 2, np.random.default_rng(0))) <= 0.1
+    )
 
 
 # -- the random-start study ------------------------------------------------------
