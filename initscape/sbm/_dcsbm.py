@@ -772,7 +772,8 @@ default="spectral"
     n_init : int, default=10
         Number of restarts R (ignored when ``init`` has shape (n, K, R)).
     algorithm : {"bcavi", "cavi"}, default="bcavi"
-        E-step for all nodes at once, or one node at a time (never lowers the
+        E-step for all nodes at once (damped per restart whenever its ELBO
+        falls, see :func:`run_dcsbm`), or one node at a time (never lowers the
         ELBO; a Python loop over nodes, for small graphs).
     likelihood : {"poisson", "bernoulli"}, default="poisson"
         The edge model: Karrer and Newman's Poisson form, or its Bernoulli form
