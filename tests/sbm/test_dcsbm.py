@@ -452,6 +452,35 @@ def test_batched_equals_looped_and_same_seed_same_bits(planted_hubs):
     np.testing.assert_array_equal(a.responsibilities_, b.responsibilities_)
 
 
+def test_relabelling_nodes_permutes_the_output(planted_hubs):
+    A, _ = planted_hubs
+    rng = np.random.default_rng(13)
+    perm = rng.permutation(A.shape[0])
+    tau0 = rng.dirichlet(np.ones(2), size=(400, 2)).transpose(0, 2, 1)
+    tau0[:, :, 1] = 0.9 * np.eye(2)[np.arange(400) % 2] + 0.1 * tau0[:, :, 1]
+    base = run_dcsbm(A, tau0, max_iter=60)
+    moved = run_dcsbm(A[perm][:, perm], tau0[perm], max_iter=60)
+    # 1e-9: sums over nodes taken in another order differ in the last bits,
+    # and 60 iterations of a contracting map do not amplify them
+    np.testing.assert_allclose(moved.tau, base.tau[perm], atol=1e-9)
+    np.testing.assert_allclose(moved.elbo, base.elbo, rtol=1e-12)
+
+
+def test_callback_reports_progress(planted_hubs):
+    A, _ = planted_hubs
+    calls = []
+    model = DegreeCorrectedSBM(
+        n_init=2,
+        max_iter=50,
+        random_state=0,
+        callback=lambda d, t: calls.append((d, t)),
+    ).fit(A)
+    assert calls[0] == (1, 50) and calls[-1][0] == max(
+        r["n_iter"] for r in model.restarts_
+    )
+    assert all(t == 50 for _, t in calls)
+
+
 def test_icl_picks_the_planted_number_of_blocks():
     rng = np.random.default_rng(11)
     z = np.repeat([0, 1, 2], 70)
