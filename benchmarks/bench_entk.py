@@ -125,7 +125,11 @@ def main():
                 continue
             rows.append(json.loads(line[0][7:]))
             r = rows[-1]
-            print(f"  done {method:6s} n={n:4d}: {r['seconds']:.1f} s", flush=True)
+            print(
+                f"  done {method:6s} n={n:4d}: {r['seconds']:.1f} s, peak "
+                f"{r['peak_mb']:.0f} MB (after loading {r['base_mb']:.0f} MB)",
+                flush=True,
+            )
 
     print(
         f"\nMiniLM attention parameters, block_size={args.block_size}, "
