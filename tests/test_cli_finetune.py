@@ -19,7 +19,7 @@ def csv_tasks(tmp_path_factory):
     rng = np.random.default_rng(0)
     paths = []
     for name, words in (("sentiment", ()), ("topic", (SPORT, POLITICS))):
-        split = word_task(60, rng, *words)
+        split = word_task(100, rng, *words)
         path = folder / f"{name}.csv"
         with path.open("w", newline="") as f:
             writer = csv.writer(f)
@@ -92,6 +92,7 @@ def test_finetune_text_output_and_bad_task(csv_tasks, tmp_path):
     assert "name_or_csv must be one of" in bad.output
 
 
+@pytest.mark.slow
 def test_reproduce_ntk_writes_report_and_numbers(csv_tasks, tmp_path):
     args = [
         "reproduce",

@@ -43,13 +43,26 @@ def _load(model_name, start, seed, max_length):
         raise click.BadParameter(str(err), param_hint="--model") from None
 
 
-def _task(name, n, n_test, seed):
+def _task(name, n, n_test, seed, n_probe=0):
+    """(task, probe): the probe split (first n_probe drawn) fits an encoder's head.
+
+    A linear probe fitted on the fine-tuning set itself interpolates it when the
+    embedding is wider than n (MiniLM: 384), leaving fine-tuning no residual to
+    fit; the probe is therefore fitted on disjoint examples.
+    """
+    from dataclasses import replace
+
     from initscape import ntk as lib
 
     try:
-        return lib.load_task(name, n_train=n, n_test=n_test, random_state=seed)
+        task = lib.load_task(
+            name, n_train=n + n_probe, n_test=n_test, random_state=seed
+        )
     except (ValueError, TypeError) as err:
         raise click.BadParameter(str(err), param_hint="--task") from None
+    probe = task.train.subset(np.arange(n_probe)) if n_probe else task.train
+    train = task.train.subset(np.arange(n_probe, n_probe + n))
+    return replace(task, train=train), probe
 
 
 def _fit_head(model, split):
@@ -86,6 +99,14 @@ def _set_params(model, params):
 )
 @click.option("--n", "n_train", default=32, show_default=True, type=int)
 @click.option("--n-test", default=64, show_default=True, type=int)
+@click.option(
+    "--n-probe",
+    default=16,
+    show_default=True,
+    type=int,
+    help="Examples, disjoint from --n, on which the encoder's linear head is "
+    "fitted; 0 fits it on the training set.",
+)
 @click.option("--params", default="attention", show_default=True)
 @click.option(
     "--start",
@@ -137,6 +158,7 @@ def finetune_command(
     task,
     n_train,
     n_test,
+    n_probe,
     params,
     start,
     optimizer,
@@ -157,8 +179,8 @@ def finetune_command(
 
     clock = time.perf_counter()
     model = _load(model_name, start, seed, max_length)
-    data = _task(task, n_train, n_test, seed)
-    _fit_head(model, data.train)
+    data, probe = _task(task, n_train, n_test, seed, n_probe)
+    _fit_head(model, probe)
     target = lib.LinearizedModel(model, params) if linearized else model
     try:
         with progress_bar("fine-tuning", n_steps, enabled=not as_json) as cb:
@@ -374,12 +396,14 @@ class _Plan:
     """Sizes of one reproduction (``--quick`` or full)."""
 
     n_max: int
+    n_probe: int
     n_run: int
     n_test: int
     sizes: tuple
     n_steps: int
     snapshots: tuple
     n_task: int
+    n_task_probe: int
     n_task_test: int
     task_steps: int
     alphas: tuple
@@ -388,21 +412,36 @@ class _Plan:
 
 
 QUICK = _Plan(
-    48, 24, 48, (8, 16, 32, 48), 25, (5,), 16, 24, 15, (-1.0, 0.0, 0.5, 1.0), 48, 24
+    n_max=48,
+    n_probe=16,
+    n_run=24,
+    n_test=40,
+    sizes=(8, 16, 32, 48),
+    n_steps=20,
+    snapshots=(5,),
+    n_task=16,
+    n_task_probe=8,
+    n_task_test=24,
+    task_steps=12,
+    alphas=(-1.0, 0.0, 0.5, 1.0),
+    max_length=48,
+    block_size=24,
 )
 FULL = _Plan(
-    512,
-    128,
-    256,
-    (32, 64, 128, 256, 512),
-    100,
-    (10, 30),
-    64,
-    128,
-    50,
-    (-1.0, -0.5, 0.0, 0.5, 1.0, 1.5),
-    128,
-    32,
+    n_max=512,
+    n_probe=64,
+    n_run=128,
+    n_test=256,
+    sizes=(32, 64, 128, 256, 512),
+    n_steps=100,
+    snapshots=(10, 30),
+    n_task=64,
+    n_task_probe=32,
+    n_task_test=128,
+    task_steps=50,
+    alphas=(-1.0, -0.5, 0.0, 0.5, 1.0, 1.5),
+    max_length=128,
+    block_size=32,
 )
 
 
@@ -431,11 +470,15 @@ class _Log:
         self.clock = time.perf_counter()
         self.cpu = time.process_time()
         self.enabled = enabled
-        self.times = {}
+        self.times = {}  # stage -> seconds it took
+        self._start = 0.0
 
     def __call__(self, stage):
         elapsed = time.perf_counter() - self.clock
-        self.times[stage] = elapsed
+        if self.times:
+            last = list(self.times)[-1]
+            self.times[last] = elapsed - self._start
+        self.times[stage], self._start = 0.0, elapsed
         if self.enabled:
             click.echo(f"[{elapsed:7.1f} s] {stage}", err=True)
 
@@ -456,8 +499,8 @@ def _reproduce(plan, model_name, tasks, params, seed, device, out, log):
     # 1. pretrained start: head, eNTK on the largest training set, main run
     log("loading the pretrained model and the task")
     model = _load(model_name, "pretrained", seed, plan.max_length)
-    data = _task(tasks[0], plan.n_max, plan.n_test, seed)
-    _fit_head(model, data.train)
+    data, probe = _task(tasks[0], plan.n_max, plan.n_test, seed, plan.n_probe)
+    _fit_head(model, probe)
     log("eNTK of the pretrained start")
     with progress_bar("eNTK (pretrained)", enabled=log.enabled) as cb:
         big = lib.empirical_ntk(
@@ -527,7 +570,7 @@ def _reproduce(plan, model_name, tasks, params, seed, device, out, log):
     # 4. random start of the same architecture
     log("random start: model, eNTK, fine-tuning")
     twin = _load(model_name, "random", seed, plan.max_length)
-    _fit_head(twin, data.train)
+    _fit_head(twin, probe)
     with progress_bar("eNTK (random)", enabled=log.enabled) as cb:
         kernel_r = lib.empirical_ntk(
             twin,
@@ -581,7 +624,15 @@ def _reproduce(plan, model_name, tasks, params, seed, device, out, log):
 
     # 5. task vectors: a head fitted on every task, one run per task
     log("task vectors: fine-tuning on each task")
-    task_data = [_task(t, plan.n_task, plan.n_task_test, seed) for t in tasks]
+    loaded = [
+        _task(t, plan.n_task, plan.n_task_test, seed, plan.n_task_probe) for t in tasks
+    ]
+    task_data = [d for d, _ in loaded]
+    union_probe = lib.Split(
+        sum((p.texts for _, p in loaded), []),
+        np.concatenate([p.labels for _, p in loaded]),
+        [],
+    )
     union_train = lib.Split(
         sum((d.train.texts for d in task_data), []),
         np.concatenate([d.train.labels for d in task_data]),
@@ -592,7 +643,7 @@ def _reproduce(plan, model_name, tasks, params, seed, device, out, log):
         np.concatenate([d.test.labels for d in task_data]),
         [],
     )
-    _fit_head(model, union_train)
+    _fit_head(model, union_probe)
     with progress_bar("eNTK (tasks)", enabled=log.enabled) as cb:
         kernel_t = lib.empirical_ntk(
             model,
