@@ -8,8 +8,9 @@ memory is its own) and is compared with two references measured the same way:
   matrix), then K = G G^T in float64, column chunk by column chunk.
 
 Run: ``python benchmarks/bench_entk.py`` (defaults: n = 64 and 256, methods
-floor naive exact sketch, ntkvp at n <= 64 only since it costs n^2 example
-passes). ``--n 64 --methods exact ntkvp`` narrows it.
+floor naive exact sketch, and ntkvp only for n <= ``--ntkvp-max-n``, 32 by
+default, since it costs n^2 example passes in forward mode: at n = 64 it ran past
+11 minutes on 2 busy cores). ``--n 64 --methods exact sketch`` narrows it.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def main():
     )
     parser.add_argument("--block-size", type=int, default=64)
     parser.add_argument("--sketch-dim", type=int, default=256)
-    parser.add_argument("--ntkvp-max-n", type=int, default=64)
+    parser.add_argument("--ntkvp-max-n", type=int, default=32)
     parser.add_argument(
         "--one", nargs=2, metavar=("METHOD", "N"), help=argparse.SUPPRESS
     )
