@@ -17,6 +17,7 @@ from __future__ import annotations
 import bz2
 import dataclasses
 import gzip
+import io
 import logging
 import lzma
 import os
@@ -173,16 +174,40 @@ def _format_from_name(path: str) -> str:
 
 
 def _read_bytes(path: str) -> bytes:
-    """The file's content, decompressed when it starts like gzip, bzip2 or xz."""
+    """The file's content, decompressed when it starts like gzip, bzip2 or xz.
+
+    A truncated or corrupt compressed file raises a ``ValueError`` naming it (the
+    decompressors raise ``EOFError``, ``OSError`` or ``lzma.LZMAError``).
+    """
     with open(path, "rb") as f:
         raw = f.read()
-    if raw[:2] == b"\x1f\x8b":
-        return gzip.decompress(raw)
-    if raw[:3] == b"BZh":
-        return bz2.decompress(raw)
-    if raw[:6] == b"\xfd7zXZ\x00":
-        return lzma.decompress(raw)
+    for magic, kind, decompress in (
+        (b"\x1f\x8b", "gzip", gzip.decompress),
+        (b"BZh", "bzip2", bz2.decompress),
+        (b"\xfd7zXZ\x00", "xz", lzma.decompress),
+    ):
+        if raw.startswith(magic):
+            try:
+                return decompress(raw)
+            except (EOFError, OSError, ValueError, lzma.LZMAError) as exc:
+                raise ValueError(
+                    f"path {path!r} is a truncated or corrupt {kind} file: it "
+                    f"cannot be decompressed ({type(exc).__name__}: {exc})."
+                ) from None
     return raw
+
+
+def _read_text(path: str) -> str:
+    """The (decompressed) file decoded as UTF-8, or a ValueError naming it."""
+    raw = _read_bytes(path)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"path {path!r} is not UTF-8 text: byte {raw[exc.start]:#04x} at offset "
+            f"{exc.start} cannot be decoded. Re-save the file as UTF-8 (for "
+            f"example with 'iconv -f latin1 -t utf-8')."
+        ) from None
 
 
 # --------------------------------------------------------------------------- gt
@@ -483,7 +508,7 @@ def read_edgelist(path, *, directed=False, comments="#", delimiter=None):
         Repeated edges add their weights (1 when the line has none).
     """
     path = os.fspath(path)
-    text = _read_bytes(path).decode("utf-8")
+    text = _read_text(path)
     sources, targets, weights = [], [], []
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
@@ -570,7 +595,7 @@ def read_matrix_market(path) -> GraphData:
     Parameters
     ----------
     path : str or os.PathLike
-        Coordinate or array format; ``.gz`` and ``.bz2`` are handled by scipy.
+        Coordinate or array format; plain or gzip/bzip2/xz compressed.
 
     Returns
     -------
@@ -578,9 +603,10 @@ def read_matrix_market(path) -> GraphData:
         ``directed`` is ``False`` exactly when the matrix is symmetric.
     """
     path = os.fspath(path)
+    raw = _read_bytes(path)
     try:
-        matrix = scipy.io.mmread(path)
-    except (ValueError, IndexError, OSError) as exc:
+        matrix = scipy.io.mmread(io.BytesIO(raw))
+    except (ValueError, IndexError, OSError, TypeError) as exc:
         raise ValueError(
             f"path {path!r} is not a readable Matrix Market file: {exc}"
         ) from None
@@ -622,8 +648,9 @@ def read_graphml(path) -> GraphData:
     import networkx as nx
 
     path = os.fspath(path)
+    raw = _read_bytes(path)
     try:
-        graph = nx.read_graphml(path)
+        graph = nx.read_graphml(io.BytesIO(raw))
     except Exception as exc:  # networkx raises XML, key and value errors alike
         raise ValueError(
             f"path {path!r} is not a readable GraphML file: {exc}"
@@ -644,8 +671,9 @@ def read_gml(path) -> GraphData:
     import networkx as nx
 
     path = os.fspath(path)
+    text = _read_text(path)
     try:
-        graph = nx.read_gml(path, label=None)
+        graph = nx.parse_gml(text, label=None)
     except Exception as exc:  # networkx raises parse, key and value errors alike
         raise ValueError(f"path {path!r} is not a readable GML file: {exc}") from None
     data = _from_networkx(graph)

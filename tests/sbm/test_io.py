@@ -467,3 +467,61 @@ def test_read_graph_dispatch_and_errors(tmp_path):
     with pytest.raises(ValueError, match="directed can only be set for edge lists"):
         read_graph(DATA / "karate.gt.gz", directed=True)
     assert read_graph(DATA / "karate.gt.gz").adjacency.nnz == 156
+
+
+@pytest.mark.parametrize(
+    ("suffix", "compress", "kind"),
+    [
+        (".gz", gzip.compress, "gzip"),
+        (".bz2", __import__("bz2").compress, "bzip2"),
+        (".xz", __import__("lzma").compress, "xz"),
+    ],
+)
+def test_truncated_compressed_files_are_named(tmp_path, suffix, compress, kind):
+    # The decompressors raise EOFError, which click reads as Ctrl-D ("Aborted!").
+    full = compress(b"1 2\n" * 1000)
+    for name, payload in [
+        ("t.txt", full[: len(full) // 2]),
+        ("t.gt", compress((DATA / "karate.gt.gz").read_bytes())[:40]),
+    ]:
+        path = tmp_path / (name + suffix)
+        path.write_bytes(payload)
+        match = rf"t\.{name[2:]}{suffix}' is a truncated or corrupt {kind}"
+        with pytest.raises(ValueError, match=match):
+            read_graph(path)
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz"])
+@pytest.mark.parametrize("fmt", ["mtx", "graphml", "gml", "txt"])
+def test_every_format_reads_every_compression(tmp_path, fmt, suffix):
+    import bz2
+    import io
+    import lzma
+
+    graph = nx.path_graph(4)
+    plain = tmp_path / f"g.{fmt}"
+    if fmt == "mtx":
+        buf = io.BytesIO()
+        scipy.io.mmwrite(buf, sp.coo_matrix(nx.to_numpy_array(graph)))
+        plain.write_bytes(buf.getvalue())
+    elif fmt == "graphml":
+        nx.write_graphml(graph, plain)
+    elif fmt == "gml":
+        nx.write_gml(graph, plain)
+    else:
+        nx.write_edgelist(graph, plain, data=False)
+    compress = {".gz": gzip.compress, ".bz2": bz2.compress, ".xz": lzma.compress}
+    path = tmp_path / f"g.{fmt}{suffix}"
+    path.write_bytes(compress[suffix](plain.read_bytes()))
+    expected = read_graph(plain).adjacency.toarray()
+    np.testing.assert_array_equal(read_graph(path).adjacency.toarray(), expected)
+    np.testing.assert_array_equal(expected, nx.to_numpy_array(graph))
+
+
+def test_edgelist_not_utf8_names_the_file(tmp_path):
+    path = tmp_path / "latin.txt"
+    path.write_bytes("caf\xe9 b\n".encode("latin-1"))
+    with pytest.raises(
+        ValueError, match=r"latin\.txt' is not UTF-8 text: byte 0xe9 at offset 3"
+    ):
+        read_graph(path)
