@@ -18,11 +18,32 @@ With ``B = logit(pi)``, ``C = log(1 - pi)`` and block sums ``S_l = sum_j tau_jl`
   (each pair counted once), ``w = 1`` directed.
 
 Each iteration applies one E-step update to every node at once (with K = 2 and
-``pi = [[p, q], [q, p]]`` it is exactly the two-class BCAVI update) and then,
-if the parameters are estimated, the M-step. Departure from the paper: Daudin et
-al. iterate the E-step fixed point to convergence before each M-step; here one
-fixed-point step alternates with one M-step, which has the same fixed points and
-matches the two-class engine. As in the two-class case (Mukherjee et al. 2018,
+``pi = [[p, q], [q, p]]`` it is exactly the two-class BCAVI update, wherever
+that update raises the ELBO) and then, if the parameters are estimated, the
+M-step.
+
+Damped E-step. The parallel update ``tau -> tau_new`` is not an ascent step: with
+known ``pi`` it can lower the ELBO and cycle between two states forever (karate
+with three assortative blocks did, at every restart). For fixed parameters the
+ELBO restricted to one row ``tau_i`` is linear plus the entropy, hence strictly
+concave, and ``tau_new_i`` is its maximiser with the other rows held. So the
+directional derivative of the ELBO along ``d = tau_new - tau`` is the sum of the
+row-wise directional derivatives, each at least the row's gain
+``f_i(tau_new_i) - f_i(tau_i) >= 0`` by concavity: ``d`` is an ascent direction,
+zero only at a fixed point. (The ELBO is not jointly concave in ``tau``: the
+edge terms are bilinear across rows, which is why the full step can overshoot.)
+Each restart therefore takes ``tau + s d`` with the largest ``s`` in
+``1, 1/2, 1/4, ...`` (at most 30 halvings) whose ELBO is not below the current
+one; the rows stay on the simplex. The M-step maximises the ELBO over the
+parameters exactly (``pi`` within its clip), so the ELBO never decreases, with
+known or estimated parameters. A restart whose full step lowers the ELBO and
+whose damped steps raise it by nothing in float64 is at a fixed point up to
+rounding and counts as converged.
+
+Departure from the paper: Daudin et al. iterate the E-step fixed point to
+convergence before each M-step; here one damped fixed-point step alternates
+with one M-step, which has the same fixed points and matches the two-class
+engine. As in the two-class case (Mukherjee et al. 2018,
 section 5), estimated parameters from weak starts (random responsibilities) often
 drift to the uninformative point ``tau_i = alpha`` for every node, slowly, since
 that point is not isolated; spectral starts avoid it.
@@ -49,6 +70,8 @@ __all__ = ["KBlockResult", "icl", "run_kblock"]
 
 #: Estimated connection probabilities are clipped into [EPS, 1 - EPS].
 EPS = 1e-12
+#: Most halvings of the E-step's step size before a restart is declared stuck.
+MAX_HALVINGS = 30
 
 
 @dataclass
@@ -69,7 +92,9 @@ class KBlockResult:
         final value.
     n_iter : ndarray of shape (n_restarts,)
     converged : ndarray of shape (n_restarts,)
-        Whether ``max_ik |tau_new_ik - tau_ik| < tol`` was met before ``max_iter``.
+        Whether ``max_ik |tau_new_ik - tau_ik| < tol`` was met before
+        ``max_iter`` (``tau_new`` the undamped update), or no damped step could
+        raise the ELBO in float64.
     """
 
     tau: np.ndarray
@@ -107,7 +132,7 @@ def run_kblock(
         None and fixes it to ``1 / n_blocks`` otherwise.
     directed : bool, default=False
     max_iter : int, default=500
-        Most iterations (E-step updates) per restart.
+        Most iterations (damped E-step updates) per restart.
     tol : float, default=1e-8
         A restart stops once ``max_ik |tau_new_ik - tau_ik| < tol``.
     callback : callable or None, default=None
@@ -153,12 +178,9 @@ def run_kblock(
     active = np.arange(n_restarts)
     tau = tau0.copy()
 
+    a_tau, at_tau = _products(A, A_t, tau)
     for iteration in range(max_iter + 1):
-        # Sparse products for every running restart at once
-        width = tau.shape[2]
-        flat = tau.reshape(n_nodes, n_blocks * width)
-        a_tau = (A @ flat).reshape(tau.shape)
-        at_tau = (A_t @ flat).reshape(tau.shape) if directed else None
+        # Products for every running restart at once (carried from the E-step)
         sums = tau.sum(axis=0)
         edges = np.einsum("ikr,ilr->klr", tau, a_tau)
         pairs = sums[:, None, :] * sums[None, :, :] - np.einsum(
@@ -214,9 +236,15 @@ def run_kblock(
             log_tau -= np.einsum("ilr,lqr->iqr", tau, log_not)
         tau_new = np.exp(log_tau - logsumexp(log_tau, axis=1, keepdims=True))
         change = np.abs(tau_new - tau).max(axis=(0, 1))
-        tau = tau_new
+
+        # Damped step tau + s (tau_new - tau): s halves until the ELBO at the
+        # current parameters does not fall (see the module docstring)
+        theta = (alpha, logit_pi, log_not, weight)
+        tau, a_tau, at_tau, stuck = _ascent_step(
+            A, A_t, tau, a_tau, at_tau, tau_new, elbo_now[active], theta
+        )
         n_iter[active] += 1
-        converged[active] = change < tol
+        converged[active] = (change < tol) | stuck
         if callback is not None:
             callback(iteration + 1, max_iter)
 
@@ -232,6 +260,77 @@ def run_kblock(
         n_iter=n_iter,
         converged=converged,
     )
+
+
+def _products(A, A_t, tau):
+    """``A @ tau`` (and ``A^T @ tau`` when ``A_t`` is given), restart by restart."""
+    n_nodes, n_blocks, width = tau.shape
+    flat = tau.reshape(n_nodes, n_blocks * width)
+    a_tau = np.asarray(A @ flat).reshape(tau.shape)
+    at_tau = None if A_t is None else np.asarray(A_t @ flat).reshape(tau.shape)
+    return a_tau, at_tau
+
+
+def _elbo_fixed(tau, a_tau, theta):
+    """ELBO of every restart at ``tau`` for fixed ``alpha``, ``logit(pi)``,
+    ``log(1 - pi)``."""
+    alpha, logit_pi, log_not, weight = theta
+    sums = tau.sum(axis=0)
+    edges = np.einsum("ikr,ilr->klr", tau, a_tau)
+    pairs = sums[:, None, :] * sums[None, :, :] - np.einsum("ikr,ilr->klr", tau, tau)
+    return (
+        xlogy(sums, alpha).sum(axis=0)
+        + weight * np.einsum("klr,klr->r", edges, logit_pi)
+        + weight * np.einsum("klr,klr->r", pairs, log_not)
+        + entr(tau).sum(axis=(0, 1))
+    )
+
+
+def _ascent_step(A, A_t, tau, a_tau, at_tau, tau_new, elbo_old, theta):
+    """The largest step ``s`` in ``1, 1/2, 1/4, ...`` whose ELBO is not below
+    ``elbo_old``, per restart.
+
+    Products at ``tau + s d`` are ``(1 - s) A tau + s A tau_new``: one sparse
+    product per iteration, whatever the number of halvings. A restart whose full
+    step lowers the ELBO and whose damped steps do not raise it at all (in
+    float64) is at a fixed point up to rounding, since ``d`` is an ascent
+    direction wherever ``tau_new != tau``: it keeps ``tau`` and is reported
+    ``stuck``.
+
+    Returns
+    -------
+    tau, a_tau, at_tau : the new state and its products
+    stuck : ndarray of bool of shape (n_restarts,)
+    """
+    a_new, at_new = _products(A, A_t, tau_new)
+    step = np.ones(tau.shape[2])
+    elbo = _elbo_fixed(tau_new, a_new, theta)
+    bad = elbo < elbo_old
+    damped = bad.copy()
+    out_tau, out_a = tau_new.copy(), a_new.copy()
+    out_at = None if at_new is None else at_new.copy()
+    halvings = 0
+    while bad.any() and halvings < MAX_HALVINGS:
+        halvings += 1
+        step[bad] *= 0.5
+        s = step[bad]
+        cand = (1 - s) * tau[:, :, bad] + s * tau_new[:, :, bad]
+        cand_a = (1 - s) * a_tau[:, :, bad] + s * a_new[:, :, bad]
+        sub = (*(t[..., bad] for t in theta[:3]), theta[3])
+        idx = np.flatnonzero(bad)
+        elbo[idx] = _elbo_fixed(cand, cand_a, sub)
+        out_tau[:, :, idx], out_a[:, :, idx] = cand, cand_a
+        if out_at is not None:
+            out_at[:, :, idx] = (1 - s) * at_tau[:, :, bad] + s * at_new[:, :, bad]
+        bad[idx] = elbo[idx] < elbo_old[idx]
+    stuck = damped & ~(elbo > elbo_old)
+    if stuck.any():
+        out_tau[:, :, stuck], out_a[:, :, stuck] = tau[:, :, stuck], a_tau[:, :, stuck]
+        if out_at is not None:
+            out_at[:, :, stuck] = at_tau[:, :, stuck]
+    if halvings:
+        logger.debug("K-block VEM: damped steps down to %g", float(step.min()))
+    return out_tau, out_a, out_at, stuck
 
 
 def _density(A, n_nodes, directed):
