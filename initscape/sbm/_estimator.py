@@ -269,9 +269,12 @@ networkx graph
         # One warning about the returned restart
         if not self.converged_:
             warnings.warn(
-                f"MeanFieldSBM: the returned restart (ELBO {self.elbo_:.6g}) did "
-                f"not converge in max_iter={params['max_iter']} iterations (tol="
-                f"{params['tol']:g}); raise max_iter or loosen tol.",
+                _not_converged_message(
+                    self.elbo_history_,
+                    params["max_iter"],
+                    params["tol"],
+                    two_class and params["algorithm"] == "bcavi",
+                ),
                 ConvergenceWarning,
                 stacklevel=2,
             )
@@ -345,6 +348,39 @@ def select_n_blocks(
         )
     best = max(scores, key=scores.get)
     return best, scores
+
+
+def _not_converged_message(history, max_iter, tol, batch_two_class):
+    """The ConvergenceWarning's text, with the remedy that fits the failure.
+
+    The two-class BCAVI update is the paper's undamped parallel step and can end
+    in a 2-cycle: the ELBO alternates between two values. More iterations never
+    help there; sequential CAVI never lowers the ELBO. The K-block engine damps
+    its steps, so it only ever runs slow.
+    """
+    head = (
+        f"MeanFieldSBM: the returned restart (ELBO {history[-1]:.6g}) did not "
+        f"converge in max_iter={max_iter} iterations (tol={tol:g})"
+    )
+    # 1e-9 relative: the two states of a 2-cycle repeat to rounding, while the
+    # gap between them (nats) is far larger.
+    last = history[-4:]
+    cycle = (
+        batch_two_class
+        and last.size == 4
+        and np.allclose(last[:2], last[2:], rtol=1e-9, atol=0)
+        and not np.isclose(last[-1], last[-2], rtol=1e-9, atol=0)
+    )
+    if cycle:
+        return (
+            f"{head}: the batch (BCAVI) update oscillates between two states "
+            f"with ELBOs {last[-2]:.6g} and {last[-1]:.6g}, which more iterations "
+            "do not change; use algorithm='cavi' (one node at a time, never "
+            "lowers the ELBO)."
+        )
+    if batch_two_class:
+        return f"{head}; raise max_iter, or use algorithm='cavi'."
+    return f"{head}; it was still moving: raise max_iter or loosen tol."
 
 
 def _is_two_class(block_probs):

@@ -10,7 +10,7 @@ from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score
 
 from initscape.exceptions import ConvergenceWarning
-from initscape.sbm import MeanFieldSBM, sample_sbm, select_n_blocks
+from initscape.sbm import MeanFieldSBM, load_network, sample_sbm, select_n_blocks
 from initscape.sbm._twoclass import elbo
 
 
@@ -109,10 +109,31 @@ def test_input_types_agree(graph):
 
 def test_one_convergence_warning_with_a_remedy(graph):
     A, _ = graph
-    with pytest.warns(ConvergenceWarning, match="raise max_iter or loosen tol") as rec:
+    match = r"in max_iter=1 iterations .*; raise max_iter, or use algorithm='cavi'"
+    with pytest.warns(ConvergenceWarning, match=match) as rec:
         model = MeanFieldSBM(n_init=5, max_iter=1, random_state=0).fit(A)
     assert len([w for w in rec if w.category is ConvergenceWarning]) == 1
     assert not model.converged_ and model.n_iter_ == 1
+    # The K-block engine damps its steps: it is only ever slow.
+    match = r"it was still moving: raise max_iter or loosen tol"
+    with pytest.warns(ConvergenceWarning, match=match):
+        MeanFieldSBM(n_blocks=3, n_init=2, max_iter=1, random_state=0).fit(A)
+
+
+def test_bcavi_two_cycle_is_named_in_the_warning():
+    # lesmis with two blocks: every spectral start of BCAVI ends alternating
+    # between two states whose ELBOs differ by 4.4 nats; CAVI converges.
+    A = load_network("lesmis").adjacency
+    match = (
+        r"oscillates between two states with ELBOs -842\.059 and -846\.48, .*"
+        r"use algorithm='cavi'"
+    )
+    with pytest.warns(ConvergenceWarning, match=match):
+        model = MeanFieldSBM(init="spectral", n_init=3, random_state=0).fit(A)
+    history = model.elbo_history_
+    assert history[-1] == history[-3] and history[-2] == history[-4]
+    cavi = MeanFieldSBM(init="spectral", n_init=3, algorithm="cavi", random_state=0)
+    assert cavi.fit(A).converged_ and cavi.elbo_ > history.max()
 
 
 def test_sklearn_conventions(graph):
