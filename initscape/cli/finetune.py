@@ -286,6 +286,7 @@ def _learning_curve(path, runs, kernel_paths=None):
             label=f"best = {result.best_step}",
         )
         ax.set_xscale("symlog", linthresh=1)
+        ax.set_xlim(left=0)
         ax.set_xlabel("step t")
         ax.set_ylabel("risk (mean squared error)")
         ax.set_title(label)
