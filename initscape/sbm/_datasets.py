@@ -232,7 +232,13 @@ def load_network(name, *, label_property=None, directed=None) -> Network:
     """Load a shipped real network by name, or a graph file by path.
 
     Every network is returned as a simple graph: edge weights and multiplicities
-    are dropped (an edge is present or not) and self-loops are removed.
+    are dropped (an edge is present or not) and self-loops are removed. For a
+    file, the weights are those the reader returns (an edge list's third column,
+    Matrix Market values, a GraphML/GML ``weight`` attribute; repeated edges
+    add): a negative weight is an error, a zero weight is no edge, and any
+    other positive weight or repeat is one edge, with one logged warning. The
+    same rules apply to a networkx graph given to ``MeanFieldSBM.fit``; arrays
+    and sparse matrices must be 0/1.
 
     Parameters
     ----------
@@ -379,6 +385,12 @@ def _largest_component(net: Network, name: str) -> Network:
 
 def _load_file(path: str, label_property, directed) -> Network:
     data = read_graph(path, directed=directed)
+    if data.n_nodes == 0:
+        raise ValueError(
+            f"path {path!r}: the graph has no nodes (an empty file, only comments, "
+            "or a matrix of size 0); a block model needs at least one node."
+        )
+    _check_weights(data, path)
     n_loops = int(np.count_nonzero(data.adjacency.diagonal()))
     if n_loops:
         logger.info("%s: dropped %d self-loops", path, n_loops)
@@ -412,6 +424,36 @@ def _load_file(path: str, label_property, directed) -> Network:
         citation="",
         description=f"Read from {path}.",
     )
+
+
+def _check_weights(data, path: str) -> None:
+    """Negative weights are an error; weights other than 0 and 1 get a warning.
+
+    Zero weights (explicit zeros of Matrix Market, ``weight 0`` in an edge list)
+    are no edge. Positive weights other than 1, and edges repeated in the file,
+    are read as one edge, with one logged warning.
+    """
+    weights = data.edge_properties.get("weight")
+    candidates = [data.adjacency.data]
+    if weights is not None and weights.dtype != object:
+        candidates.append(np.asarray(weights, dtype=np.float64))
+    for values in candidates:
+        if np.any(values < 0):
+            raise ValueError(
+                f"path {path!r}: edge weights must be non-negative (a simple graph "
+                f"is read: 0 is no edge, a positive weight is an edge); got "
+                f"{float(values[values < 0][0])!r}."
+            )
+    values = data.adjacency.data
+    other = (values != 0) & (values != 1)
+    if np.any(other):
+        logger.warning(
+            "%s: %d adjacency entries are weights or edge counts other than 1 "
+            "(first %r); each is read as one edge.",
+            path,
+            int(np.count_nonzero(other)),
+            float(values[other][0]),
+        )
 
 
 def _sort_key(value):

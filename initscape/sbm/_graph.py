@@ -25,8 +25,13 @@ def check_adjacency(A, *, directed=False, name="A"):
     Parameters
     ----------
     A : scipy.sparse matrix, array-like of shape (n_nodes, n_nodes) or networkx graph
-        The network. Entries must be 0 or 1 (a networkx graph is read without
-        weights). Self-loops are dropped with one ``UserWarning``.
+        The network. Matrix and array entries must be 0 or 1, of a numeric
+        dtype. A networkx graph is read with its ``weight`` edge attribute (1
+        where absent), as graph files are by :func:`~initscape.sbm.load_network`:
+        a negative weight is an error, a zero weight is no edge, and positive
+        weights other than 1 (or parallel edges of a multigraph) are binarised
+        to 1 with one logged warning. Self-loops are dropped with one
+        ``UserWarning``.
     directed : bool, default=False
         If False, ``A`` must be symmetric (a networkx graph is symmetrised by
         construction when it is undirected).
@@ -47,6 +52,7 @@ def check_adjacency(A, *, directed=False, name="A"):
         entries, or is not symmetric while ``directed=False``.
     """
     # Convert to CSR float64
+    is_graph = _is_networkx_graph(A)
     A = _to_csr(A, name)
     n_rows, n_cols = A.shape
     if n_rows != n_cols:
@@ -54,7 +60,10 @@ def check_adjacency(A, *, directed=False, name="A"):
             f"{name} must be a square adjacency matrix; got shape {A.shape}."
         )
     if n_rows == 0:
-        raise ValueError(f"{name} must have at least one node; got shape {A.shape}.")
+        raise ValueError(
+            f"{name} must have at least one node; got a graph with no nodes (shape "
+            f"{A.shape})."
+        )
 
     # Check the entries
     A.sum_duplicates()
@@ -63,12 +72,22 @@ def check_adjacency(A, *, directed=False, name="A"):
         bad = float(data[~np.isfinite(data)][0])
         raise ValueError(f"{name} must have finite entries; got an entry {bad!r}.")
     if np.any(data < 0):
+        what = "edge weights" if is_graph else "entries (0 or 1)"
         raise ValueError(
-            f"{name} must have non-negative entries (0 or 1); got an entry "
+            f"{name} must have non-negative {what}; got an entry "
             f"{float(data[data < 0][0])!r}."
         )
     nonbinary = (data != 0) & (data != 1)
-    if np.any(nonbinary):
+    if is_graph and np.any(nonbinary):
+        logger.warning(
+            "%s: %d adjacency entries hold weights other than 0 and 1 (first "
+            "%r); each is read as an edge (the model is for simple graphs).",
+            name,
+            int(np.count_nonzero(nonbinary)),
+            float(data[nonbinary][0]),
+        )
+        data[nonbinary] = 1.0
+    elif np.any(nonbinary):
         raise ValueError(
             f"{name} must be binary (entries 0 or 1, no weights); got an entry "
             f"{float(data[nonbinary][0])!r}."
@@ -104,16 +123,35 @@ def _to_csr(A, name):
     if _is_networkx_graph(A):
         import networkx as nx
 
-        return sp.csr_matrix(
-            nx.to_scipy_sparse_array(A, weight=None, dtype=np.float64, format="csr")
-        )
+        if A.number_of_nodes() == 0:
+            return sp.csr_matrix((0, 0))
+        try:
+            graph = nx.to_scipy_sparse_array(A, dtype=np.float64, format="csr")
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"{name}: the 'weight' attribute of every edge of a networkx graph "
+                f"must be a number; networkx says: {exc}"
+            ) from None
+        return sp.csr_matrix(graph)
     if isinstance(A, (str, bytes)) or A is None:
         raise TypeError(
             f"{name} must be a scipy sparse matrix, a numpy array or a networkx "
             f"graph; got {type(A).__name__}."
         )
     try:
-        dense = np.asarray(A, dtype=np.float64)
+        raw = np.asarray(A)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"{name} must be a scipy sparse matrix, a numpy array or a networkx "
+            f"graph; got {type(A).__name__} that numpy cannot read as numbers."
+        ) from exc
+    if raw.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must hold numbers (a bool, integer or float dtype); got an "
+            f"array of dtype {raw.dtype}."
+        )
+    try:
+        dense = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise TypeError(
             f"{name} must be a scipy sparse matrix, a numpy array or a networkx "

@@ -199,3 +199,66 @@ def test_bad_names_and_properties(tmp_path):
         r"property of .* \(available: 'label'\); got 'club'",
     ):
         load_network(path, label_property="club")
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("empty.txt", ""),
+        ("comments.txt", "# no edges\n\n   # at all\n"),
+        ("none.mtx", "%%MatrixMarket matrix coordinate real general\n0 0 0\n"),
+        (
+            "none.graphml",
+            '<?xml version="1.0"?><graphml xmlns="http://graphml.graphdrawing.org/'
+            'xmlns"><graph edgedefault="undirected"></graph></graphml>',
+        ),
+    ],
+)
+def test_graph_without_nodes_is_named(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(ValueError, match=rf"{name}': the graph has no nodes"):
+        load_network(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "bad"),
+    [
+        ("neg.txt", "0 1\n1 2 -1\n", "-1.0"),
+        (
+            "neg.mtx",
+            "%%MatrixMarket matrix coordinate real symmetric\n3 3 2\n2 1 1\n3 2 -1\n",
+            "-1.0",
+        ),
+    ],
+)
+def test_negative_weights_are_an_error(tmp_path, name, text, bad):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(
+        ValueError, match=rf"{name}': edge weights must be non-negative .*; got {bad}"
+    ):
+        load_network(path)
+
+
+def test_zero_weights_are_no_edge_and_others_warn_once(tmp_path, caplog):
+    path = tmp_path / "w.mtx"
+    path.write_text(
+        "%%MatrixMarket matrix coordinate real symmetric\n3 3 3\n2 1 0\n3 2 2.5\n"
+        "3 1 1\n"
+    )
+    with caplog.at_level("WARNING", logger="initscape.sbm._datasets"):
+        net = load_network(path)
+    np.testing.assert_array_equal(
+        net.adjacency.toarray(), [[0, 0, 1], [0, 0, 1], [1, 1, 0]]
+    )
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 1 and messages[0].endswith(
+        "w.mtx: 2 adjacency entries are weights or edge counts other than 1 "
+        "(first 2.5); each is read as one edge."
+    )
+    edges = tmp_path / "w.txt"
+    edges.write_text("0 1 0\n1 2 1\n")
+    np.testing.assert_array_equal(
+        load_network(edges).adjacency.toarray(), [[0, 0, 0], [0, 0, 1], [0, 1, 0]]
+    )

@@ -52,9 +52,37 @@ def test_input_is_not_modified():
         (np.array([[0, 0.5], [0.5, 0]]), ValueError, r"binary .* got an entry 0.5"),
         (np.array([[0, np.inf], [np.inf, 0]]), ValueError, r"finite .* inf"),
         (None, TypeError, r"M must be a scipy sparse matrix.* got NoneType"),
-        ([["a", "b"], ["c", "d"]], TypeError, r"numpy cannot read as numbers"),
+        ([["a", "b"], ["c", "d"]], TypeError, r"M must hold numbers .* dtype <U1\."),
+        (np.eye(2).astype(str), TypeError, r"M must hold numbers .* dtype <U32\."),
+        (np.eye(2).astype(object), TypeError, r"M must hold numbers .* dtype object"),
+        ([[0, 1], [1]], TypeError, r"got list that numpy cannot read as numbers"),
+        (nx.Graph(), ValueError, r"M must have at least one node; got a graph with no"),
     ],
 )
 def test_errors_name_parameter_and_value(A, error, match):
     with pytest.raises(error, match=match):
         check_adjacency(A, name="M")
+
+
+def test_networkx_weights_read_like_graph_files(caplog):
+    # Weight 3 is an edge (binarised, one logged warning), weight 0 is none,
+    # an edge without a weight is an edge; -1 is an error.
+    graph = nx.Graph()
+    graph.add_edge(0, 1, weight=3)
+    graph.add_edge(1, 2, weight=0)
+    graph.add_edge(2, 3)
+    with caplog.at_level("WARNING", logger="initscape.sbm._graph"):
+        A = check_adjacency(graph).toarray()
+    expected = np.zeros((4, 4))
+    expected[0, 1] = expected[1, 0] = expected[2, 3] = expected[3, 2] = 1
+    np.testing.assert_array_equal(A, expected)
+    assert [r.getMessage() for r in caplog.records] == [
+        "A: 2 adjacency entries hold weights other than 0 and 1 (first 3.0); each "
+        "is read as an edge (the model is for simple graphs)."
+    ]
+    graph.add_edge(0, 3, weight=-1)
+    with pytest.raises(ValueError, match=r"A must have non-negative edge weights; "):
+        check_adjacency(graph)
+    graph.add_edge(0, 3, weight="heavy")
+    with pytest.raises(TypeError, match=r"'weight' attribute of every edge"):
+        check_adjacency(graph)
