@@ -327,6 +327,13 @@ def select_n_blocks(
         raise ValueError(
             f"candidates must be a non-empty list of positive ints; got {candidates!r}."
         )
+    A = check_adjacency(A, directed=directed)
+    n_nodes = A.shape[0]
+    if max(candidates) > n_nodes:
+        raise ValueError(
+            f"candidates must be at most the number of nodes ({n_nodes}); got "
+            f"{max(candidates)} in candidates={candidates!r}."
+        )
     rng = check_random_state(random_state)
     scores = {}
     for k in candidates:
@@ -392,7 +399,19 @@ def _is_two_class(block_probs):
 def _check_block_probs(block_probs, n_blocks, directed):
     if block_probs is None:
         return None
-    probs = np.asarray(block_probs, dtype=np.float64)
+    if isinstance(block_probs, (str, bytes)):
+        raise TypeError(
+            "block_probs must be an array-like of shape (n_blocks, n_blocks) of "
+            f"numbers; got the string {block_probs!r} (the CLI's 'p,q' form is for "
+            "the command line only)."
+        )
+    try:
+        probs = np.asarray(block_probs, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            "block_probs must be an array-like of shape (n_blocks, n_blocks) of "
+            f"numbers; got {block_probs!r}."
+        ) from None
     if probs.shape != (n_blocks, n_blocks):
         raise ValueError(
             f"block_probs must have shape (n_blocks, n_blocks) = ({n_blocks}, "

@@ -33,8 +33,13 @@ def agreement(labels_a, labels_b):
     1.0
     """
     # Validate
-    a = np.asarray(labels_a).ravel()
-    b = np.asarray(labels_b).ravel()
+    a, b = np.asarray(labels_a), np.asarray(labels_b)
+    for name, labels in (("labels_a", a), ("labels_b", b)):
+        if labels.ndim != 1:
+            raise ValueError(
+                f"{name} must be a 1-d array of one label per node; got an array "
+                f"of shape {labels.shape}."
+            )
     if a.shape != b.shape:
         raise ValueError(
             "labels_a and labels_b must have the same length; got "

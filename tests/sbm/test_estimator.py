@@ -252,11 +252,39 @@ def _path(n):
             r"algorithm='cavi' needs the two-class engine",
         ),
         (_path(5), {"init": np.ones(4)}, ValueError, r"init must be an array of"),
+        (
+            _path(5),
+            {"block_probs": "0.3,0.05"},
+            TypeError,
+            r"block_probs must be an array-like .* got the string '0.3,0.05'",
+        ),
+        (
+            _path(5),
+            {"block_probs": [[0.3, "x"], [0.1, 0.3]]},
+            TypeError,
+            r"block_probs must be an array-like .* of numbers; got \[\[0.3, 'x'\]",
+        ),
+        (
+            np.ones((2, 2), dtype=str),
+            {},
+            TypeError,
+            r"A must hold numbers .* dtype <U1",
+        ),
+        (nx.Graph(), {}, ValueError, r"A must have at least one node; got a graph"),
     ],
 )
 def test_bad_input_names_parameter_and_value(A, kwargs, error, match):
     with pytest.raises(error, match=match):
         MeanFieldSBM(**kwargs).fit(A)
+
+
+def test_select_n_blocks_names_candidates():
+    with pytest.raises(
+        ValueError,
+        match=r"candidates must be at most the number of nodes \(5\); got 100 in "
+        r"candidates=\[2, 100\]",
+    ):
+        select_n_blocks(_path(5), [2, 100])
 
 
 def test_self_loops_are_dropped_with_one_warning():

@@ -51,3 +51,11 @@ def test_errors():
         agreement([0, 1, 1], [0, 1])
     with pytest.raises(ValueError, match="at least one node"):
         agreement([], [])
+    with pytest.raises(
+        ValueError,
+        match=r"labels_b must be a 1-d array .* got an array of shape"
+        r" \(2, 2\)",
+    ):
+        agreement([0, 1, 1, 0], [[0, 1], [1, 0]])
+    with pytest.raises(ValueError, match=r"labels_a must be a 1-d .* shape \(\)"):
+        agreement(0, [0])
