@@ -78,7 +78,7 @@ def test_readable_summary_lists_every_number():
         "network      karate (undirected, 34 nodes, 78 edges)",
         "blocks       2",
         "sizes",
-        "proportions",
+        "prior (fixed) 0.500 0.500",
         "connectivity",
         "ELBO",
         "iterations",
@@ -187,6 +187,15 @@ def test_datasets_command():
         (["--blocks", "0"], "0 is not in the range x>=1"),
         (["--tol", "0"], "'--tol': 0.0 is not in the range x>0"),
         (["--directed"], "'--directed': applies to an edge list PATH only"),
+        (["--tol", "nan"], "'--tol': must be a finite number; got nan"),
+        (
+            ["--algorithm", "cavi", "--blocks", "3"],
+            "'--algorithm': 'cavi' needs two blocks .*; got --blocks 3",
+        ),
+        (
+            ["--dataset", "karate", "-o", "/nonexistent/dir/x.csv"],
+            "'--output': the folder '/nonexistent/dir' does not exist",
+        ),
     ],
 )
 def test_bad_options_name_the_option(args, match):
@@ -220,3 +229,33 @@ def test_parse_block_probs():
     ]
     with pytest.raises(Exception, match="strictly between 0 and 1; got True"):
         parse_block_probs("[[true, 0.1], [0.1, 0.5]]", None)
+
+
+def test_truncated_and_empty_files_are_clean_errors(tmp_path):
+    import gzip
+
+    truncated = tmp_path / "t.txt.gz"
+    full = gzip.compress(b"1 2\n" * 1000)
+    truncated.write_bytes(full[: len(full) // 2])
+    empty = tmp_path / "e.txt"
+    empty.write_text("# only a comment\n")
+    for path, match in [
+        (truncated, r"Error: path '.*t\.txt\.gz' is a truncated or corrupt gzip"),
+        (empty, r"Error: path '.*e\.txt': the graph has no nodes"),
+    ]:
+        result = CliRunner().invoke(main, ["sbm", "fit", str(path), "--no-progress"])
+        assert result.exit_code == 1
+        assert re.search(match, result.output), result.output
+        assert "Aborted" not in result.output
+
+
+def test_fixed_prior_is_labelled_as_such():
+    # The two-class engine holds the prior at 1/2; three blocks fit proportions.
+    text = run("fit", "--dataset", "karate", "--no-progress").stdout
+    assert "prior (fixed) 0.500 0.500" in text and "proportions" not in text
+    assert fit_json("--dataset", "karate")["proportions_estimated"] is False
+    three = fit_json("--dataset", "karate", "--blocks", "3")
+    assert three["proportions_estimated"] is True
+    sizes = np.array(three["sizes"]) / 34
+    # 0.1: soft responsibilities versus hard argmax sizes on 34 nodes
+    np.testing.assert_allclose(three["block_proportions"], sizes, atol=0.1)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import time
 import warnings
 
@@ -138,6 +139,13 @@ def fit(
     compressed). With neither PATH nor --dataset, fits the shipped football
     network (115 colleges, 12 conferences).
     """
+    # Check what needs no network: the output's folder, a finite tolerance.
+    _check_output(output)
+    if not math.isfinite(tol):
+        raise click.BadParameter(
+            f"must be a finite number; got {tol!r}.", param_hint="'--tol'"
+        )
+
     # Read the network.
     net = _load(path, dataset, label_property, directed)
 
@@ -156,6 +164,7 @@ def fit(
             f"must be at most the number of nodes ({net.n_nodes}); got {n_blocks}.",
             param_hint="'--blocks'",
         )
+    _check_cavi(algorithm, n_blocks, probs, net.directed)
 
     # Fit, with a progress bar over iterations.
     model = _make_model(
@@ -202,6 +211,39 @@ def fit(
         echo_json(summary)
     else:
         click.echo(format_summary(summary))
+
+
+def _check_output(output) -> None:
+    """A usage error now, rather than a traceback after the whole fit."""
+    if output is None:
+        return
+    folder = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(folder):
+        raise click.BadParameter(
+            f"the folder {folder!r} does not exist; got {output!r}.",
+            param_hint="'--output'",
+        )
+    if not os.access(folder, os.W_OK):
+        raise click.BadParameter(
+            f"the folder {folder!r} is not writable; got {output!r}.",
+            param_hint="'--output'",
+        )
+
+
+def _check_cavi(algorithm, n_blocks, probs, directed) -> None:
+    """``cavi`` runs only on the two-class engine: say so as a usage error."""
+    if algorithm != "cavi":
+        return
+    two_class_probs = probs is None or (
+        probs[0][0] == probs[1][1] > probs[0][1] == probs[1][0]
+    )
+    if n_blocks != 2 or directed or not two_class_probs:
+        raise click.BadParameter(
+            "'cavi' needs two blocks on an undirected network, with --block-probs "
+            f"unset or 'p,q' with p > q; got --blocks {n_blocks}"
+            f"{', a directed network' if directed else ''}.",
+            param_hint="'--algorithm'",
+        )
 
 
 @sbm.command("datasets")
@@ -367,6 +409,7 @@ def summarize(net, model, seconds: float) -> dict:
         "sizes": np.bincount(labels, minlength=n_blocks).tolist(),
         "block_probs": np.asarray(model.block_probs_).tolist(),
         "block_proportions": np.asarray(model.block_proportions_).tolist(),
+        "proportions_estimated": getattr(model, "proportions_estimated_", None),
         "elbo": float(model.elbo_),
         "icl": float(model.icl_) if hasattr(model, "icl_") else None,
         "n_iter": int(model.n_iter_),
@@ -414,7 +457,7 @@ def format_summary(s: dict) -> str:
         f"{net['edges']} edges)",
         f"blocks       {s['blocks']}",
         f"sizes        {' '.join(str(v) for v in s['sizes'])}",
-        "proportions  " + " ".join(f"{v:.3f}" for v in s["block_proportions"]),
+        _proportions_line(s),
         "connectivity " + _matrix(s["block_probs"], indent=13),
         f"ELBO         {s['elbo']:.6g}",
         *([f"ICL          {s['icl']:.6g}"] if s.get("icl") is not None else []),
@@ -437,6 +480,14 @@ def format_summary(s: dict) -> str:
     if s.get("output"):
         lines.append(f"labels       written to {s['output']}")
     return "\n".join(lines)
+
+
+def _proportions_line(s: dict) -> str:
+    """Fitted proportions, or the prior the engine held fixed, labelled as such."""
+    values = " ".join(f"{v:.3f}" for v in s["block_proportions"])
+    if s.get("proportions_estimated") is False:
+        return f"prior (fixed) {values}"
+    return f"proportions  {values}"
 
 
 def _matrix(rows, indent: int) -> str:

@@ -110,7 +110,13 @@ default="random"
     block_probs_ : ndarray of shape (n_blocks, n_blocks)
         Connection probabilities pi (``[[p, q], [q, p]]`` for two classes).
     block_proportions_ : ndarray of shape (n_blocks,)
-        Block proportions alpha (``[1 - pi, pi]`` for two classes).
+        Block proportions alpha (``[1 - pi, pi]`` for two classes): estimated,
+        or the fixed prior (see ``proportions_estimated_``).
+    proportions_estimated_ : bool
+        Whether ``block_proportions_`` was fitted by the M-step. False for the
+        two-class engine (it holds the prior, ``1/2`` unless ``prior`` is given,
+        as in the paper), for a given ``prior``, and when ``block_probs`` is
+        given (proportions ``1 / n_blocks``).
     elbo_ : float
         ELBO of the returned restart.
     elbo_history_ : ndarray of shape (n_iter_ + 1,)
@@ -251,6 +257,9 @@ networkx graph
         self.labels_ = np.argmax(self.responsibilities_, axis=1)
         self.block_probs_ = pi[:, :, best]
         self.block_proportions_ = alpha[:, best]
+        self.proportions_estimated_ = (
+            not two_class and prior is None and (block_probs is None)
+        )
         self.elbo_ = float(res.elbo[best])
         self.n_iter_ = int(res.n_iter[best])
         self.converged_ = bool(res.converged[best])
