@@ -108,7 +108,12 @@ default="random"
     responsibilities_ : ndarray of shape (n_nodes, n_blocks)
         ``tau_ik = Q(z_i = k)``; for two classes ``[1 - psi, psi]``.
     block_probs_ : ndarray of shape (n_blocks, n_blocks)
-        Connection probabilities pi (``[[p, q], [q, p]]`` for two classes).
+        Connection probabilities pi (``[[p, q], [q, p]]`` for two classes),
+        from the expected edge and pair counts under ``responsibilities_``. A
+        block that ``labels_`` leaves empty may still hold some mass (two
+        blocks sharing one community split it): its entries are the rates of
+        that mass, 1.0 inside a clique for instance, and one warning is logged.
+        A block with no mass at all gets the graph's edge density.
     block_proportions_ : ndarray of shape (n_blocks,)
         Block proportions alpha (``[1 - pi, pi]`` for two classes): estimated,
         or the fixed prior (see ``proportions_estimated_``).
@@ -265,6 +270,7 @@ networkx graph
         self.converged_ = bool(res.converged[best])
         self.elbo_history_ = res.elbo_history[: self.n_iter_ + 1, best].copy()
         self.icl_ = float(icl(A, self.labels_, n_blocks, directed=directed))
+        _log_empty_blocks(self.labels_, self.responsibilities_)
         self.restarts_ = [
             {
                 "elbo": float(res.elbo[r]),
@@ -364,6 +370,21 @@ def select_n_blocks(
         )
     best = max(scores, key=scores.get)
     return best, scores
+
+
+def _log_empty_blocks(labels, tau):
+    """One logged warning when ``labels_`` leaves a block without nodes."""
+    sizes = np.bincount(labels, minlength=tau.shape[1])
+    empty = np.flatnonzero(sizes == 0)
+    if empty.size:
+        expected = tau.sum(axis=0)[empty]
+        logger.warning(
+            "MeanFieldSBM: block(s) %s hold no node of labels_ (expected sizes "
+            "%s under the responsibilities); their block_probs_ and "
+            "block_proportions_ describe the soft responsibilities, not labels_.",
+            empty.tolist(),
+            np.round(expected, 3).tolist(),
+        )
 
 
 def _not_converged_message(history, max_iter, tol, batch_two_class):

@@ -336,3 +336,22 @@ def test_degenerate_graphs_give_finite_results(kwargs, which):
 def test_single_node_with_one_block():
     model = MeanFieldSBM(n_blocks=1, n_init=1).fit(np.zeros((1, 1)))
     assert model.labels_.tolist() == [0] and np.isfinite(model.elbo_)
+
+
+def test_block_empty_under_labels_is_logged(caplog):
+    # Two 5-cliques, three blocks: a spectral start splits one clique's mass
+    # between two blocks, one of which wins no node under argmax.
+    graph = nx.disjoint_union(nx.complete_graph(5), nx.complete_graph(5))
+    with caplog.at_level("WARNING", logger="initscape.sbm._estimator"):
+        model = MeanFieldSBM(n_blocks=3, init="spectral", n_init=5, random_state=0)
+        model.fit(graph)
+    sizes = np.bincount(model.labels_, minlength=3)
+    empty = np.flatnonzero(sizes == 0).tolist()
+    assert len(empty) == 1
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 1
+    assert messages[0].startswith(f"MeanFieldSBM: block(s) {empty} hold no node")
+    # The proportions are the expected sizes over n, not the argmax fractions.
+    np.testing.assert_allclose(
+        model.block_proportions_, model.responsibilities_.sum(axis=0) / 10
+    )
