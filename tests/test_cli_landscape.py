@@ -123,3 +123,32 @@ def test_reproduce_writes_figures_numbers_and_report(tmp_path, monkeypatch):
     assert "d* = 2 sqrt(rho(1 - rho)/n)/(p - q)" in page
     sweep = numbers["estimated"]["sweep,100,0.5,0.1"]
     assert sweep["d_star"] == pytest.approx(2 * (0.21 / 100) ** 0.5 / 0.4)
+
+
+def test_population_fraction_agrees_only_within_three_standard_errors():
+    # The quick run's p=0.2, q=0.1 row: 0.995 +- 0.0029 at n=30000 against
+    # P_inf 0.9396 is 19 standard errors away, though closer than at n=100.
+    rows = [
+        {"n": 100, "fraction": 1.0, "standard_error": 0.0},
+        {"n": 30000, "fraction": 0.995, "standard_error": 0.0029},
+    ]
+    assert not _reproduce._within_3_se(rows[-1], 0.9396)
+    assert _reproduce._within_3_se(rows[-1], 0.995 - 3 * 0.0029 + 1e-9)
+    trend = _reproduce._trend_claim("population", 0.2, 0.1, rows, 0.9396)
+    assert trend.agrees is True
+    assert trend.measured == "approaching: 1.000 at n=100, 0.995 at n=30000"
+    assert trend.predicted == "P_inf 0.9396"
+    assert "a claim about the direction only" in trend.note
+    away = _reproduce._trend_claim("population", 0.2, 0.1, rows[::-1], 0.9396)
+    assert away.agrees is False and away.measured.startswith("not approaching")
+
+
+def test_report_and_help_use_the_users_words():
+    import inspect
+
+    source = inspect.getsource(_reproduce)
+    assert "the issue asks" not in source and "closer to P_inf than" not in source
+    text = CliRunner().invoke(main, ["reproduce", "sbm", "--help"]).output
+    assert "under a minute on two cores (18 s idle, 48 s busy)" in " ".join(
+        text.split()
+    )
