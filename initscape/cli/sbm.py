@@ -93,6 +93,22 @@ _INITS = ("random", "bernoulli", "spectral", "degree")
     help="All coordinates at once (bcavi) or one node at a time (cavi).",
 )
 @click.option(
+    "--degree-corrected",
+    is_flag=True,
+    help="Fit the degree-corrected SBM (Karrer and Newman 2011) by variational "
+    "EM: blocks by community rather than by degree on networks with hubs "
+    "(polblogs, adjnoun). Its 'spectral' start is the regularised, "
+    "degree-normalised one.",
+)
+@click.option(
+    "--likelihood",
+    type=click.Choice(["poisson", "bernoulli"]),
+    default="poisson",
+    show_default=True,
+    help="Edge model of the degree-corrected SBM: Poisson counts, or "
+    "P(edge) = 1 - exp(-rate).",
+)
+@click.option(
     "--max-iter",
     type=click.IntRange(min=1),
     default=500,
@@ -127,6 +143,8 @@ def fit(
     seed,
     block_probs,
     algorithm,
+    degree_corrected,
+    likelihood,
     max_iter,
     tol,
     output,
@@ -137,7 +155,8 @@ def fit(
 
     PATH is a graph file (.gt, .mtx, .graphml, .gml or an edge list, optionally
     compressed). With neither PATH nor --dataset, fits the shipped football
-    network (115 colleges, 12 conferences).
+    network (115 colleges, 12 conferences). --degree-corrected fits the
+    degree-corrected SBM instead.
     """
     # Check what needs no network: the output's folder, a finite tolerance.
     _check_output(output)
@@ -164,7 +183,20 @@ def fit(
             f"must be at most the number of nodes ({net.n_nodes}); got {n_blocks}.",
             param_hint="'--blocks'",
         )
-    _check_cavi(algorithm, n_blocks, probs, net.directed)
+    if degree_corrected and probs is not None:
+        raise click.BadParameter(
+            "applies to the plain SBM only; the degree-corrected SBM estimates "
+            f"its block rates; got --block-probs {block_probs!r}.",
+            param_hint="'--block-probs'",
+        )
+    if likelihood != "poisson" and not degree_corrected:
+        raise click.BadParameter(
+            f"applies with --degree-corrected only; got {likelihood!r} without it.",
+            param_hint="'--likelihood'",
+        )
+    if not degree_corrected:
+        # the degree-corrected engine runs 'cavi' for any K, directed or not
+        _check_cavi(algorithm, n_blocks, probs, net.directed)
 
     # Fit, with a progress bar over iterations.
     model = _make_model(
@@ -177,6 +209,8 @@ def fit(
         tol=tol,
         seed=seed,
         directed=net.directed,
+        degree_corrected=degree_corrected,
+        likelihood=likelihood,
     )
     start = time.perf_counter()
     with (
@@ -204,6 +238,8 @@ def fit(
         "tol": tol,
         "block_probs": "known" if probs is not None else "estimated",
     }
+    if degree_corrected:
+        summary["settings"].update(degree_corrected=True, likelihood=likelihood)
     if output is not None:
         write_labels(output, net, model.labels_)
         summary["output"] = output
@@ -319,10 +355,24 @@ def _make_model(
     tol,
     seed,
     directed,
+    degree_corrected=False,
+    likelihood="poisson",
 ):
     """The estimator for the options of ``sbm fit`` (extend here for new models)."""
-    from initscape.sbm import MeanFieldSBM
+    from initscape.sbm import DegreeCorrectedSBM, MeanFieldSBM
 
+    if degree_corrected:
+        return DegreeCorrectedSBM(
+            n_blocks=n_blocks,
+            init=init,
+            n_init=n_init,
+            algorithm=algorithm,
+            likelihood=likelihood,
+            directed=directed,
+            max_iter=max_iter,
+            tol=tol,
+            random_state=seed,
+        )
     return MeanFieldSBM(
         n_blocks=n_blocks,
         block_probs=block_probs,
@@ -418,6 +468,10 @@ def summarize(net, model, seconds: float) -> dict:
         "restarts": _restart_summary(restarts, float(model.elbo_)),
         "agreement": None,
     }
+    if hasattr(model, "block_rates_"):
+        # the degree-corrected model: expected edges theta_i theta_j omega_kl
+        summary["model"] = "degree-corrected"
+        summary["block_rates"] = np.asarray(model.block_rates_).tolist()
     if net.labels is not None:
         from initscape.sbm import agreement
 
@@ -455,6 +509,11 @@ def format_summary(s: dict) -> str:
     lines = [
         f"network      {net['name']} ({kind}, {net['nodes']} nodes, "
         f"{net['edges']} edges)",
+        *(
+            ["model        degree-corrected SBM (Karrer and Newman 2011)"]
+            if s.get("model") == "degree-corrected"
+            else []
+        ),
         f"blocks       {s['blocks']}",
         f"sizes        {' '.join(str(v) for v in s['sizes'])}",
         _proportions_line(s),

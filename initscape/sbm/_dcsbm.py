@@ -806,6 +806,9 @@ default="spectral"
         ``MeanFieldSBM.block_probs_``.
     block_proportions_ : ndarray of shape (n_blocks,)
         ``alpha``.
+    proportions_estimated_ : bool
+        Always True: ``alpha`` is estimated by the M-step (as
+        ``MeanFieldSBM.proportions_estimated_`` says for the plain model).
     elbo_ : float
     elbo_history_ : ndarray of shape (n_iter_ + 1,)
     n_iter_ : int
@@ -911,6 +914,7 @@ networkx graph
         self.block_rates_ = res.omega[:, :, best]
         self.block_probs_ = _pair_density(self.responsibilities_, res.edges[:, :, best])
         self.block_proportions_ = res.alpha[:, best]
+        self.proportions_estimated_ = True
         self.elbo_ = float(res.elbo[best])
         self.n_iter_ = int(res.n_iter[best])
         self.converged_ = bool(res.converged[best])
