@@ -259,3 +259,24 @@ def test_fixed_prior_is_labelled_as_such():
     sizes = np.array(three["sizes"]) / 34
     # 0.1: soft responsibilities versus hard argmax sizes on 34 nodes
     np.testing.assert_allclose(three["block_proportions"], sizes, atol=0.1)
+
+
+def test_agreement_on_linked_nodes_leaves_out_isolated_ones(tmp_path):
+    # Two triangles plus two isolated nodes; labels follow the triangles, and the
+    # isolated nodes carry the labels a fit cannot infer.
+    graph = nx.Graph([(0, 1), (1, 2), (0, 2), (3, 4), (4, 5), (3, 5)])
+    graph.add_nodes_from([6, 7])
+    for i in graph:
+        graph.nodes[i]["side"] = int(i >= 3) if i < 6 else i - 6
+    path = tmp_path / "triangles.graphml"
+    nx.write_graphml(graph, path)
+    out = fit_json(str(path), "--label-property", "side", "--n-init", "5")
+    linked = out["agreement_linked"]
+    assert linked["nodes"] == 6
+    # the two triangles are found exactly: 6 of 6 linked nodes agree
+    assert linked["overlap"] == 1.0
+
+
+def test_no_linked_line_when_every_node_has_an_edge():
+    out = fit_json("--dataset", "karate", "--n-init", "2")
+    assert "agreement_linked" not in out

@@ -482,6 +482,20 @@ def summarize(net, model, seconds: float) -> dict:
             "nmi": float(scores["nmi"]),
             "overlap": float(scores["overlap"]),
         }
+        # A node without a single edge carries no information about its block, so
+        # its label is a coin toss for any model; report the linked nodes apart.
+        adjacency = net.adjacency.tocsr()
+        out_degree = np.diff(adjacency.indptr)
+        in_degree = np.bincount(adjacency.indices, minlength=adjacency.shape[0])
+        linked = (out_degree + in_degree) > 0
+        if 0 < linked.sum() < linked.size:
+            scores = agreement(np.asarray(net.labels)[linked], labels[linked])
+            summary["agreement_linked"] = {
+                "nodes": int(linked.sum()),
+                "ari": float(scores["ari"]),
+                "nmi": float(scores["nmi"]),
+                "overlap": float(scores["overlap"]),
+            }
     return summary
 
 
@@ -535,6 +549,12 @@ def format_summary(s: dict) -> str:
         lines.append(
             f"vs labels    ARI {a['ari']:.3f}   NMI {a['nmi']:.3f}   overlap "
             f"{a['overlap']:.3f}   ({a['classes']} classes)"
+        )
+    linked = s.get("agreement_linked")
+    if linked is not None:
+        lines.append(
+            f"  linked     ARI {linked['ari']:.3f}   NMI {linked['nmi']:.3f}   overlap "
+            f"{linked['overlap']:.3f}   ({linked['nodes']} nodes with an edge)"
         )
     if s.get("output"):
         lines.append(f"labels       written to {s['output']}")
