@@ -17,13 +17,8 @@ from pathlib import Path
 import click
 import numpy as np
 
-from initscape.cli import main
+from initscape.cli import ntk_group, reproduce_group
 from initscape.cli._common import echo_json, progress_bar
-
-# the groups, looked up on ``main``: once ``initscape.cli.ntk`` (the module) is
-# imported, the package attribute ``ntk`` names that module, not the group
-ntk = main.commands["ntk"]
-reproduce = main.commands["reproduce"]
 
 TINY = ("tiny-encoder", "tiny-causal")
 
@@ -44,30 +39,15 @@ def _load(model_name, start, seed, max_length):
 
 
 def _task(name, n, n_test, seed, n_probe=0):
-    """(task, probe): the probe split (first n_probe drawn) fits an encoder's head.
-
-    A linear probe fitted on the fine-tuning set itself interpolates it when the
-    embedding is wider than n (MiniLM: 384), leaving fine-tuning no residual to
-    fit; the probe is therefore fitted on disjoint examples.
-    """
-    from dataclasses import replace
-
+    """The task with its probe split (see :func:`initscape.ntk.load_task`)."""
     from initscape import ntk as lib
 
     try:
-        task = lib.load_task(
-            name, n_train=n + n_probe, n_test=n_test, random_state=seed
+        return lib.load_task(
+            name, n_train=n, n_test=n_test, n_probe=n_probe, random_state=seed
         )
     except (ValueError, TypeError) as err:
         raise click.BadParameter(str(err), param_hint="--task") from None
-    probe = task.train.subset(np.arange(n_probe)) if n_probe else task.train
-    train = task.train.subset(np.arange(n_probe, n_probe + n))
-    return replace(task, train=train), probe
-
-
-def _fit_head(model, split):
-    if model.kind == "encoder":
-        model.fit_head(model.encode(split.texts), split.labels)
 
 
 def _set_params(model, params):
@@ -83,7 +63,7 @@ def _set_params(model, params):
 # initscape ntk finetune
 
 
-@ntk.command("finetune")
+@ntk_group.command("finetune")
 @click.option(
     "--model",
     "model_name",
@@ -101,11 +81,11 @@ def _set_params(model, params):
 @click.option("--n-test", default=64, show_default=True, type=int)
 @click.option(
     "--n-probe",
-    default=16,
+    default=32,
     show_default=True,
-    type=int,
-    help="Examples, disjoint from --n, on which the encoder's linear head is "
-    "fitted; 0 fits it on the training set.",
+    type=click.IntRange(min=0),
+    help="Texts, disjoint from --n and --n-test, on which an encoder's linear head "
+    "is fitted; 0 fits it on the training set (which it then nearly interpolates).",
 )
 @click.option("--params", default="attention", show_default=True)
 @click.option(
@@ -179,8 +159,8 @@ def finetune_command(
 
     clock = time.perf_counter()
     model = _load(model_name, start, seed, max_length)
-    data, probe = _task(task, n_train, n_test, seed, n_probe)
-    _fit_head(model, probe)
+    data = _task(task, n_train, n_test, seed, n_probe)
+    model.fit_probe(data.head_split)
     target = lib.LinearizedModel(model, params) if linearized else model
     try:
         with progress_bar("fine-tuning", n_steps, enabled=not as_json) as cb:
@@ -500,8 +480,8 @@ def _reproduce(plan, model_name, tasks, params, seed, device, out, log):
     # 1. pretrained start: head, eNTK on the largest training set, main run
     log("loading the pretrained model and the task")
     model = _load(model_name, "pretrained", seed, plan.max_length)
-    data, probe = _task(tasks[0], plan.n_max, plan.n_test, seed, plan.n_probe)
-    _fit_head(model, probe)
+    data = _task(tasks[0], plan.n_max, plan.n_test, seed, plan.n_probe)
+    model.fit_probe(data.head_split)
     log("eNTK of the pretrained start")
     with progress_bar("eNTK (pretrained)", enabled=log.enabled) as cb:
         big = lib.empirical_ntk(
@@ -571,7 +551,7 @@ def _reproduce(plan, model_name, tasks, params, seed, device, out, log):
     # 4. random start of the same architecture
     log("random start: model, eNTK, fine-tuning")
     twin = _load(model_name, "random", seed, plan.max_length)
-    _fit_head(twin, probe)
+    twin.fit_probe(data.head_split)
     with progress_bar("eNTK (random)", enabled=log.enabled) as cb:
         kernel_r = lib.empirical_ntk(
             twin,
@@ -625,13 +605,12 @@ def _reproduce(plan, model_name, tasks, params, seed, device, out, log):
 
     # 5. task vectors: a head fitted on every task, one run per task
     log("task vectors: fine-tuning on each task")
-    loaded = [
+    task_data = [
         _task(t, plan.n_task, plan.n_task_test, seed, plan.n_task_probe) for t in tasks
     ]
-    task_data = [d for d, _ in loaded]
     union_probe = lib.Split(
-        sum((p.texts for _, p in loaded), []),
-        np.concatenate([p.labels for _, p in loaded]),
+        sum((d.head_split.texts for d in task_data), []),
+        np.concatenate([d.head_split.labels for d in task_data]),
         [],
     )
     union_train = lib.Split(
@@ -644,7 +623,7 @@ def _reproduce(plan, model_name, tasks, params, seed, device, out, log):
         np.concatenate([d.test.labels for d in task_data]),
         [],
     )
-    _fit_head(model, union_probe)
+    model.fit_probe(union_probe)
     with progress_bar("eNTK (tasks)", enabled=log.enabled) as cb:
         kernel_t = lib.empirical_ntk(
             model,
@@ -965,7 +944,7 @@ def _sections(numbers, figs, grids):
     return sections
 
 
-@reproduce.command("ntk")
+@reproduce_group.command("ntk")
 @click.option("--quick", is_flag=True, help="Small n and few steps: minutes on a CPU.")
 @click.option(
     "--out",

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from initscape.cli import ntk
+from initscape.cli import ntk_group
 from initscape.cli._common import echo_json, progress_bar
 
 TINY = ("tiny-encoder", "tiny-causal")
@@ -83,6 +83,8 @@ def _print(s):
             f"  sketch JL bound: |K~ - K| <= {s['jl_epsilon']:.3g} "
             f"sqrt(K_ii K_jj) with probability >= {1 - s['jl_delta']:.2f}"
         )
+    if s.get("head"):
+        click.echo(f"  linear head fitted on the {s['head']}")
     top = ", ".join(f"{v:.3g}" for v in sp["top_eigenvalues"][:5])
     click.echo(f"  top eigenvalues of K/n: {top}")
     lo, hi = sp["window"]
@@ -167,7 +169,7 @@ def _plots(out, spec, report, title):
     plt.close(fig)
 
 
-@ntk.command("analyze")
+@ntk_group.command("analyze")
 @click.option(
     "--model",
     "model_name",
@@ -198,6 +200,14 @@ def _plots(out, spec, report, title):
     default=256,
     show_default=True,
     help="Held-out texts for the risk curve.",
+)
+@click.option(
+    "--n-probe",
+    type=click.IntRange(min=0),
+    default=32,
+    show_default=True,
+    help="Texts, disjoint from --n and --n-test, on which an encoder's linear head "
+    "is fitted; 0 fits it on the training set (which it then nearly interpolates).",
 )
 @click.option(
     "--params",
@@ -253,6 +263,7 @@ def analyze(
     task,
     n_train,
     n_test,
+    n_probe,
     params,
     start,
     method,
@@ -273,10 +284,13 @@ def analyze(
 
     began = time.perf_counter()
     try:
-        data = lib.load_task(task, n_train=n_train, n_test=n_test, random_state=seed)
+        data = lib.load_task(
+            task, n_train=n_train, n_test=n_test, n_probe=n_probe, random_state=seed
+        )
     except (ValueError, TypeError) as err:
         raise click.BadParameter(str(err), param_hint="--task") from None
     model = _load(model_name, start, seed, device)
+    model.fit_probe(data.head_split)
     try:
         with progress_bar("eNTK", enabled=not no_progress) as callback:
             kernel = lib.empirical_ntk(
@@ -296,6 +310,11 @@ def analyze(
     report = lib.stopping_report(kernel, noise=noise)
     summary = _summary(model, kernel, spec, report, time.perf_counter() - began)
     summary["task"] = task
+    summary["head"] = (
+        None
+        if model.kind != "encoder"
+        else ("training set" if data.probe is None else f"probe split of {n_probe}")
+    )
 
     if out is not None:
         title = f"{model.name} ({model.start}), {task}, n={kernel.n_train}"

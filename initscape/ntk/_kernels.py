@@ -451,6 +451,7 @@ def empirical_ntk(
     train,
     test=None,
     *,
+    probe=None,
     params="attention",
     method="exact",
     block_size=32,
@@ -474,12 +475,18 @@ def empirical_ntk(
         From :func:`load_model` or :func:`tiny_model`. Computed in eval mode: a
         module left in training mode (dropout on) is switched to eval for the
         computation, with a warning, and switched back afterwards. An encoder
-        whose head is not fitted gets its linear probe fitted on ``train`` (which
-        must then be a :class:`Split`).
+        whose head is not fitted gets its linear probe fitted on ``probe``.
     train : Split or list of str
         Training inputs (n_train of them).
     test : Split or list of str, default=None
         Held-out inputs, for the cross-kernel.
+    probe : Split, default=None
+        Where an unfitted encoder head is fitted: pass ``task.probe`` of
+        :func:`load_task` (examples disjoint from ``train``). ``None`` fits it on
+        ``train``, as issue 4 words it, which must then be a :class:`Split`; on a
+        wide embedding that head nearly interpolates ``train``, f_0 fits the
+        training labels and the stopping rule has little left to time (see
+        :mod:`initscape.ntk._tasks`). Ignored when the head is already fitted.
     params : str, default="attention"
         The parameters that move; see :meth:`ScalarModel.named_trainable`.
     method : {"exact", "ntkvp", "sketch"}, default="exact"
@@ -546,14 +553,18 @@ def empirical_ntk(
         )
         model.module.eval()
     try:
-        # the linear probe of an encoder, fitted on the training set
+        # the linear probe of an encoder, on the probe split (else on train)
         if model.kind == "encoder" and not model.head_fitted:
-            if y_train is None:
+            if probe is not None:
+                probe_texts, y_probe = _texts_and_labels(probe, "probe")
+            else:
+                probe_texts, y_probe = train_texts, y_train
+            if y_probe is None:
                 raise ValueError(
-                    f"model {model.name!r} has no fitted head: pass train as a "
-                    "Split with labels, or call model.fit_head first."
+                    f"model {model.name!r} has no fitted head: pass probe (or "
+                    "train) as a Split with labels, or call model.fit_probe first."
                 )
-            model.fit_head(model.encode(train_texts), y_train)
+            model.fit_head(model.encode(probe_texts), y_probe)
 
         # tokens, the start f0, and the batch-independence check
         start = time.perf_counter()

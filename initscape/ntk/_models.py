@@ -3,7 +3,9 @@
 The empirical NTK needs one number per input. Two readings of a transformer give it:
 
 - an encoder (BERT, MiniLM): the mean-pooled last hidden state times a linear head
-  fitted as a linear probe on the training set, f(x) = w . pool(h(x)) + b;
+  fitted as a linear probe, f(x) = w . pool(h(x)) + b; the CLIs fit it on a probe
+  split disjoint from the training set (:meth:`ScalarModel.fit_probe`, ``task.probe``
+  of :func:`initscape.ntk.load_task`), a departure from issue 4 explained there;
 - a causal language model (Llama, SmolLM2): the difference of the logits of two label
   words at the answer position of a prompt, f(x) = z_pos(x) - z_neg(x).
 
@@ -276,6 +278,27 @@ class ScalarModel:
             head.bias.fill_(float(probe.intercept_))
         self.head_fitted = True
         logger.info("fitted the linear probe of %s (alpha=%g)", self.name, probe.alpha_)
+        return self
+
+    def fit_probe(self, split):
+        """Fit an encoder's head on a labelled split; a causal model is left as is.
+
+        The one way the CLIs and :func:`initscape.ntk.empirical_ntk` set the head:
+        pass ``task.probe`` (disjoint from the training set, see
+        :func:`initscape.ntk.load_task`), or ``task.head_split``, which falls back
+        to the training set when the task has no probe split.
+
+        Parameters
+        ----------
+        split : Split
+            Texts and +1/-1 labels.
+
+        Returns
+        -------
+        self : ScalarModel
+        """
+        if self.kind == "encoder":
+            self.fit_head(self.encode(list(split.texts)), split.labels)
         return self
 
 

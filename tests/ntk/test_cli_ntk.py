@@ -31,6 +31,8 @@ def test_analyze_prints_json_and_writes_plots(tmp_path):
     summary = json.loads(result.output)
     assert summary["n_train"] == 16 and summary["n_test"] == 16
     assert summary["n_params"] == 576 and summary["method"] == "exact"
+    # the default head: a probe split of 32 tweets, disjoint from train and test
+    assert summary["head"] == "probe split of 32"
     top = summary["spectrum"]["top_eigenvalues"]
     assert top == sorted(top, reverse=True) and top[0] > 0
     stop = summary["stopping"]

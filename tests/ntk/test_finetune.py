@@ -26,7 +26,7 @@ def test_gd_on_the_head_is_linear_regression_by_hand(data):
         zt = model.module.pooled(**model.encode(test.texts)).numpy()
     w0 = model.module.head.weight.detach().numpy().ravel().copy()
     w = w0.copy()
-    b = float(model.module.head.bias)
+    b = float(model.module.head.bias.detach())
     alpha, n, y = 0.7, len(train), train.labels
     train_pred, test_pred = [z @ w + b], [zt @ w + b]
     for _ in range(3):

@@ -180,9 +180,90 @@ def test_user_csv(tmp_path):
         assert np.array_equal(split.labels == 1.0, ham)
 
 
+def _ham_spam_csv(path, n):
+    rows = ["text,label"] + [
+        f"text number {i},{'spam' if i % 2 else 'ham'}" for i in range(n)
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_probe_split_is_disjoint_seeded_and_stratified(tmp_path):
+    path = _ham_spam_csv(tmp_path / "mine.csv", 60)
+    task = load_task(path, n_train=20, n_test=12, n_probe=10, random_state=0)
+    again = load_task(path, n_train=20, n_test=12, n_probe=10, random_state=0)
+    other = load_task(path, n_train=20, n_test=12, n_probe=10, random_state=1)
+    assert (len(task.train), len(task.test), len(task.probe)) == (20, 12, 10)
+    train, test, probe = (set(s.texts) for s in (task.train, task.test, task.probe))
+    assert not train & test and not train & probe and not test & probe
+    assert task.train.texts == again.train.texts
+    assert task.test.texts == again.test.texts
+    assert task.probe.texts == again.probe.texts
+    assert task.probe.texts != other.probe.texts
+    # 30 ham and 30 spam: a stratified split of 10 holds 5 of each
+    assert sorted(task.probe.raw_labels) == ["ham"] * 5 + ["spam"] * 5
+    ham = [lab == "ham" for lab in task.probe.raw_labels]
+    assert np.array_equal(task.probe.labels == 1.0, ham)
+    assert task.head_split is task.probe
+
+
+def test_no_probe_split_means_the_head_is_fitted_on_train(tmp_path):
+    path = _ham_spam_csv(tmp_path / "mine.csv", 20)
+    task = load_task(path, n_train=10, n_test=6, random_state=0)
+    assert task.probe is None
+    assert task.head_split is task.train
+    with pytest.raises(ValueError, match=r"n_probe must be 0 or at least 2; got 1"):
+        load_task(path, n_train=10, n_test=6, n_probe=1)
+    with pytest.raises(ValueError, match=r"n_probe must be >= 0; got -3"):
+        load_task(path, n_train=10, n_test=6, n_probe=-3)
+
+
+def test_tweets_probe_split_is_disjoint_from_train_and_test():
+    task = load_task(
+        "tweets-sentiment", n_train=24, n_test=16, n_probe=12, random_state=3
+    )
+    train, test, probe = (set(s.texts) for s in (task.train, task.test, task.probe))
+    assert len(probe) == 12 and not probe & (train | test)
+    assert set(task.probe.labels) == {1.0, -1.0}
+
+
+def test_fit_probe_fits_the_head_on_the_probe_split_only(tmp_path):
+    from sklearn.linear_model import RidgeCV
+
+    from initscape.ntk import empirical_ntk
+
+    path = _ham_spam_csv(tmp_path / "mine.csv", 40)
+    task = load_task(path, n_train=12, n_test=6, n_probe=14, random_state=0)
+    model = tiny_model("encoder", random_state=0)
+    model.module.head.weight.data.zero_()
+    model.head_fitted = False
+    # empirical_ntk fits the unfitted head on probe=..., not on train
+    empirical_ntk(model, task.train, probe=task.probe, params="head")
+    with torch.no_grad():
+        pooled = model.module.pooled(**model.encode(task.probe.texts)).numpy()
+    by_hand = RidgeCV(alphas=np.logspace(-3, 3, 13)).fit(pooled, task.probe.labels)
+    # the same float64 ridge solution, computed twice by sklearn
+    np.testing.assert_allclose(
+        model.module.head.weight.detach().numpy().ravel(), by_hand.coef_, atol=1e-10
+    )
+    # fit_probe(task.head_split) does the same without a kernel
+    twin = tiny_model("encoder", random_state=0).fit_probe(task.head_split)
+    np.testing.assert_allclose(
+        twin.module.head.weight.detach().numpy().ravel(), by_hand.coef_, atol=1e-10
+    )
+    # a causal model has no head: fit_probe leaves it unchanged
+    causal = tiny_model("causal")
+    before = {k: v.clone() for k, v in causal.named_trainable("all").items()}
+    causal.fit_probe(task.probe)
+    after = causal.named_trainable("all")
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
 def test_task_errors(tmp_path):
-    with pytest.raises(ValueError, match=r"n_train \+ n_test must be at most 928"):
-        load_task("bbc-sport-politics", n_train=900, n_test=100)
+    with pytest.raises(
+        ValueError, match=r"n_train \+ n_test \+ n_probe must be at most 928"
+    ):
+        load_task("bbc-sport-politics", n_train=900, n_test=20, n_probe=10)
     with pytest.raises(ValueError, match=r"n_train must be >= 2; got 1"):
         load_task("tweets-sentiment", n_train=1, n_test=10)
     with pytest.raises(ValueError, match=r"name_or_csv must be one of"):
