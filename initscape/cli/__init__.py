@@ -1,6 +1,8 @@
 """The ``initscape`` command line: a thin layer over the library.
 
-Each module of this package registers its commands on the groups defined here:
+Each module of this package registers its commands on the groups defined here
+(``sbm_group``, ``ntk_group``, ``reproduce_group``; named apart from the modules
+``sbm`` and ``ntk``, which would otherwise shadow them):
 ``sbm`` (``sbm fit``), ``landscape`` (``sbm landscape``, ``reproduce sbm``),
 ``ntk`` (``ntk analyze``) and ``finetune`` (``ntk finetune``, ``reproduce ntk``).
 Only this package prints; the library logs.
@@ -23,18 +25,18 @@ def main(verbose):
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
-@main.group()
-def sbm():
+@main.group("sbm")
+def sbm_group():
     """Mean-field variational inference for stochastic block models."""
 
 
-@main.group()
-def ntk():
+@main.group("ntk")
+def ntk_group():
     """The empirical NTK of a pretrained model, its spectrum and stopping rule."""
 
 
-@main.group()
-def reproduce():
+@main.group("reproduce")
+def reproduce_group():
     """Rerun a paper's claims and write figures, numbers and an HTML report."""
 
 

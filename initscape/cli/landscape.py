@@ -13,14 +13,11 @@ from pathlib import Path
 
 import click
 
-from initscape.cli import main, reproduce
+from initscape.cli import reproduce_group, sbm_group
 from initscape.cli._common import echo_json, progress_bar
 
-# the group, not the submodule initscape.cli.sbm that shadows it once imported
-sbm = main.commands["sbm"]
 
-
-@sbm.command("landscape")
+@sbm_group.command("landscape")
 @click.option(
     "--n",
     "n",
@@ -160,7 +157,7 @@ def _print_study(summary, limit, seconds):
     )
 
 
-@reproduce.command("sbm")
+@reproduce_group.command("sbm")
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),

@@ -20,7 +20,7 @@ import warnings
 import click
 import numpy as np
 
-from initscape.cli import sbm
+from initscape.cli import sbm_group
 from initscape.cli._common import echo_json, progress_bar
 from initscape.exceptions import ConvergenceWarning
 
@@ -28,7 +28,7 @@ DEFAULT_DATASET = "football"
 _INITS = ("random", "bernoulli", "spectral", "degree")
 
 
-@sbm.command("fit")
+@sbm_group.command("fit")
 @click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--dataset",
@@ -282,7 +282,7 @@ def _check_cavi(algorithm, n_blocks, probs, directed) -> None:
         )
 
 
-@sbm.command("datasets")
+@sbm_group.command("datasets")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def datasets(as_json):
     """List the shipped networks with their sizes, labels and citations."""
