@@ -284,7 +284,8 @@ def test_encoder_head_is_fitted_on_the_training_split():
     assert model.head_fitted
     np.testing.assert_array_equal(kernel.y_train, split.labels)
     model.head_fitted = False
-    with pytest.raises(ValueError, match=r"has no fitted head: pass probe \(or train\)"):
+    message = r"has no fitted head: pass probe \(or train\)"
+    with pytest.raises(ValueError, match=message):
         empirical_ntk(model, TRAIN)
 
 
