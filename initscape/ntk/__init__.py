@@ -32,6 +32,7 @@ from initscape.ntk._linearize import (
     prediction_distance,
 )
 from initscape.ntk._models import ScalarModel, load_model, tiny_model
+from initscape.ntk._reproduce import reproduce
 from initscape.ntk._spectrum import DecayFit, Spectrum, fit_decay, spectrum
 from initscape.ntk._stopping import (
     StoppingReport,
@@ -95,6 +96,7 @@ __all__ = [
     "noise_from_label_range",
     "ntk_matvec",
     "radius_from_ridge",
+    "reproduce",
     "spectrum",
     "stopping_report",
     "stopping_step",
