@@ -17,6 +17,7 @@ linearised model and fine-tuning all differentiate the same function.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import re
@@ -544,6 +545,24 @@ def _resolve(name_or_path):
     return path, kind, None
 
 
+@contextlib.contextmanager
+def _quiet_transformers():
+    """Hold back the progress bars that transformers draws while it loads weights.
+
+    Library code draws nothing itself (the CLI draws the bars), so neither does a
+    library it calls on our behalf.
+    """
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
 def load_model(
     name_or_path,
     *,
@@ -594,9 +613,10 @@ def load_model(
     folder, kind, gguf = _resolve(name_or_path)
     encoder_cls, causal_cls = _torch_modules()
     extra = {"gguf_file": gguf} if gguf else {}
-    tokenizer = transformers.AutoTokenizer.from_pretrained(
-        str(folder), local_files_only=True, **extra
-    )
+    with _quiet_transformers():
+        tokenizer = transformers.AutoTokenizer.from_pretrained(
+            str(folder), local_files_only=True, **extra
+        )
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "right"
@@ -607,13 +627,14 @@ def load_model(
         if kind == "encoder"
         else transformers.AutoModelForCausalLM
     )
-    net = auto.from_pretrained(
-        str(folder),
-        local_files_only=True,
-        attn_implementation="eager",
-        dtype=dtype,
-        **extra,
-    )
+    with _quiet_transformers():
+        net = auto.from_pretrained(
+            str(folder),
+            local_files_only=True,
+            attn_implementation="eager",
+            dtype=dtype,
+            **extra,
+        )
     if start == "random":
         gen = torch_generator(check_random_state(random_state))
         std = getattr(net.config, "initializer_range", 0.02)
