@@ -25,7 +25,7 @@ def csv_tasks(tmp_path_factory):
             writer = csv.writer(f)
             writer.writerow(["text", "label"])
             for text, label in zip(split.texts, split.labels, strict=True):
-                writer.writerow([text, "a" if label > 0 else "b"])
+                writer.writerow([text, "pos" if label > 0 else "neg"])
         paths.append(str(path))
     return paths
 

@@ -12,7 +12,11 @@ Named tasks
     on the file system's listing order).
 
 A CSV path with ``text`` and ``label`` columns and exactly two distinct labels
-works too; its labels are mapped to +1 (the first in sorted order) and -1.
+works too; the label that sorts last is mapped to +1 and the other to -1. Two labels
+that both read as numbers are compared as numbers ("1" > "0", "1" > "-1"), any
+others as text, ignoring case ("positive" > "negative", "pos" > "neg", "true" >
+"false", "sport" > "politics"), so that a causal model's f = z(" positive") -
+z(" negative") is large on the +1 class.
 
 The probe split
 ---------------
@@ -152,6 +156,28 @@ def _bbc():
     return texts, labels, "sport", "politics"
 
 
+def _as_number(label):
+    """The label as a finite float, or None when it does not read as one."""
+    try:
+        value = float(label)
+    except ValueError:
+        return None
+    return value if np.isfinite(value) else None
+
+
+def _label_order(classes):
+    """(negative, positive): the label that sorts last is positive.
+
+    Numbers compare as numbers when both labels read as finite floats and differ;
+    otherwise as text, ignoring case first.
+    """
+    a, b = classes
+    x, y = _as_number(a), _as_number(b)
+    if x is not None and y is not None and x != y:
+        return (a, b) if x < y else (b, a)
+    return tuple(sorted(classes, key=lambda c: (c.casefold(), c)))
+
+
 def _user_csv(path):
     texts, labels = _read_csv(path, "text", "label")
     classes = sorted(set(labels))
@@ -160,7 +186,8 @@ def _user_csv(path):
             f"the label column of {str(path)!r} must hold exactly 2 distinct labels; "
             f"got {len(classes)}: {classes[:5]}."
         )
-    return texts, labels, classes[0], classes[1]
+    negative, positive = _label_order(classes)
+    return texts, labels, positive, negative
 
 
 def load_task(name_or_csv, *, n_train, n_test, n_probe=0, random_state=None):
@@ -170,7 +197,10 @@ def load_task(name_or_csv, *, n_train, n_test, n_probe=0, random_state=None):
     ----------
     name_or_csv : str or path
         ``"tweets-sentiment"``, ``"bbc-sport-politics"`` or a CSV with ``text`` and
-        ``label`` columns.
+        ``label`` columns and two distinct labels. The CSV label that sorts last
+        becomes +1: as numbers when both labels read as numbers ("1" over "0" or
+        "-1"), else as text ignoring case ("positive" over "negative", "true" over
+        "false", "sport" over "politics").
     n_train : int
         Number of training examples (>= 2).
     n_test : int

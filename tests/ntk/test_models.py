@@ -173,11 +173,42 @@ def test_user_csv(tmp_path):
     ]
     path.write_text("\n".join(rows) + "\n")
     task = load_task(path, n_train=10, n_test=6, random_state=0)
-    # sorted labels: 'ham' first, mapped to +1
-    assert task.positive == "ham"
+    # sorted labels: 'spam' last, mapped to +1
+    assert (task.positive, task.negative) == ("spam", "ham")
     for split in (task.train, task.test):
-        ham = [lab == "ham" for lab in split.raw_labels]
-        assert np.array_equal(split.labels == 1.0, ham)
+        spam = [lab == "spam" for lab in split.raw_labels]
+        assert np.array_equal(split.labels == 1.0, spam)
+
+
+@pytest.mark.parametrize(
+    ("positive", "negative"),
+    [
+        ("1", "0"),
+        ("1", "-1"),
+        ("10", "9"),  # as text "10" < "9": the numeric order must win
+        ("0.5", "-2e3"),
+        ("positive", "negative"),
+        ("pos", "neg"),
+        ("true", "false"),
+        ("sport", "politics"),
+        ("Positive", "negative"),  # case is ignored: ASCII puts "P" before "n"
+    ],
+)
+def test_user_csv_maps_the_label_that_sorts_last_to_plus_one(
+    tmp_path, positive, negative
+):
+    # regression: the label sorting first used to become +1, which inverts a
+    # causal model's f = z(" positive") - z(" negative")
+    path = tmp_path / "pair.csv"
+    rows = ["text,label"] + [
+        f"text number {i},{positive if i % 2 else negative}" for i in range(12)
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    task = load_task(path, n_train=6, n_test=4, random_state=0)
+    assert (task.positive, task.negative) == (positive, negative)
+    for split in (task.train, task.test):
+        expected = [1.0 if lab == positive else -1.0 for lab in split.raw_labels]
+        assert split.labels.tolist() == expected
 
 
 def _ham_spam_csv(path, n):
@@ -202,8 +233,8 @@ def test_probe_split_is_disjoint_seeded_and_stratified(tmp_path):
     assert task.probe.texts != other.probe.texts
     # 30 ham and 30 spam: a stratified split of 10 holds 5 of each
     assert sorted(task.probe.raw_labels) == ["ham"] * 5 + ["spam"] * 5
-    ham = [lab == "ham" for lab in task.probe.raw_labels]
-    assert np.array_equal(task.probe.labels == 1.0, ham)
+    spam = [lab == "spam" for lab in task.probe.raw_labels]
+    assert np.array_equal(task.probe.labels == 1.0, spam)
     assert task.head_split is task.probe
 
 
