@@ -84,6 +84,31 @@ def check_scalar(
     return int(value) if isinstance(value, numbers.Integral) else float(value)
 
 
+def check_candidates(candidates, n_nodes: int | None = None) -> list:
+    """The candidate numbers of blocks as a non-empty list of ints in [1, n_nodes]."""
+    if isinstance(candidates, (str, bytes, numbers.Number)) or not hasattr(
+        candidates, "__iter__"
+    ):
+        raise TypeError(
+            "candidates must be a non-empty list of positive ints, such as "
+            f"range(1, 7); got {type(candidates).__name__} {candidates!r}."
+        )
+    candidates = list(candidates)
+    if not candidates or not all(
+        isinstance(k, numbers.Integral) and not isinstance(k, bool) and k >= 1
+        for k in candidates
+    ):
+        raise ValueError(
+            f"candidates must be a non-empty list of positive ints; got {candidates!r}."
+        )
+    if n_nodes is not None and max(candidates) > n_nodes:
+        raise ValueError(
+            f"candidates must be at most the number of nodes ({n_nodes}); got "
+            f"{max(candidates)} in candidates={candidates!r}."
+        )
+    return candidates
+
+
 def check_option(value, name: str, options):
     """Check that ``value`` is one of ``options`` (strings)."""
     if not isinstance(value, str) or value not in options:

@@ -87,7 +87,12 @@ from scipy.special import entr, logsumexp, xlogy
 from sklearn.base import BaseEstimator, ClusterMixin
 from threadpoolctl import threadpool_limits
 
-from initscape._validation import check_option, check_random_state, check_scalar
+from initscape._validation import (
+    check_candidates,
+    check_option,
+    check_random_state,
+    check_scalar,
+)
 from initscape.exceptions import ConvergenceWarning
 from initscape.sbm._graph import check_adjacency, n_pairs
 from initscape.sbm._init import (
@@ -989,14 +994,8 @@ def select_n_blocks_dc(
     icl : dict of int to float
         ICL of every candidate.
     """
-    candidates = list(candidates)
-    if not candidates or not all(
-        isinstance(k, numbers.Integral) and not isinstance(k, bool) and k >= 1
-        for k in candidates
-    ):
-        raise ValueError(
-            f"candidates must be a non-empty list of positive ints; got {candidates!r}."
-        )
+    A = check_adjacency(A, directed=directed)
+    candidates = check_candidates(candidates, A.shape[0])
     rng = check_random_state(random_state)
     scores = {}
     for k in candidates:

@@ -9,7 +9,12 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin
 
-from initscape._validation import check_option, check_random_state, check_scalar
+from initscape._validation import (
+    check_candidates,
+    check_option,
+    check_random_state,
+    check_scalar,
+)
 from initscape.exceptions import ConvergenceWarning
 from initscape.sbm._graph import check_adjacency
 from initscape.sbm._init import INIT_METHODS, initial_responsibilities
@@ -337,18 +342,8 @@ def select_n_blocks(
     icl : dict of int to float
         ICL of every candidate.
     """
-    candidates = list(candidates)
-    if not candidates or not all(_is_int(k) and k >= 1 for k in candidates):
-        raise ValueError(
-            f"candidates must be a non-empty list of positive ints; got {candidates!r}."
-        )
     A = check_adjacency(A, directed=directed)
-    n_nodes = A.shape[0]
-    if max(candidates) > n_nodes:
-        raise ValueError(
-            f"candidates must be at most the number of nodes ({n_nodes}); got "
-            f"{max(candidates)} in candidates={candidates!r}."
-        )
+    candidates = check_candidates(candidates, A.shape[0])
     rng = check_random_state(random_state)
     scores = {}
     for k in candidates:

@@ -616,6 +616,14 @@ def read_matrix_market(path) -> GraphData:
             f"path {path!r}: an adjacency matrix must be square; got shape "
             f"{adjacency.shape}."
         )
+    bad = ~np.isfinite(adjacency.data)
+    if bad.any():
+        coo = adjacency.tocoo()
+        i, j, w = coo.row[bad][0], coo.col[bad][0], coo.data[bad][0]
+        raise ValueError(
+            f"path {path!r}: every edge weight must be finite; got {w} for the "
+            f"entry ({i + 1}, {j + 1}) (1-based, as in the file)."
+        )
     adjacency.sum_duplicates()
     adjacency.eliminate_zeros()
     adjacency.sort_indices()

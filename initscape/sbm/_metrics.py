@@ -40,6 +40,12 @@ def agreement(labels_a, labels_b):
                 f"{name} must be a 1-d array of one label per node; got an array "
                 f"of shape {labels.shape}."
             )
+        if labels.dtype.kind in "fc" and not np.isfinite(labels).all():
+            where = int(np.flatnonzero(~np.isfinite(labels))[0])
+            raise ValueError(
+                f"{name} must hold a label for every node; got {labels[where]} at "
+                f"node {where}."
+            )
     if a.shape != b.shape:
         raise ValueError(
             "labels_a and labels_b must have the same length; got "

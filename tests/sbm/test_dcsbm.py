@@ -492,6 +492,10 @@ def test_icl_picks_the_planted_number_of_blocks():
     assert best == 3 and sorted(scores) == [1, 2, 3, 4]
     with pytest.raises(ValueError, match=r"candidates must be .*; got \[0\]"):
         select_n_blocks_dc(A, [0])
+    with pytest.raises(ValueError, match=r"candidates must be at most the number"):
+        select_n_blocks_dc(A, [1, A.shape[0] + 1])
+    with pytest.raises(TypeError, match="candidates must be a non-empty list"):
+        select_n_blocks_dc(A, 3)
 
 
 def test_icl_by_hand_on_two_triangles():

@@ -285,6 +285,11 @@ def test_select_n_blocks_names_candidates():
         r"candidates=\[2, 100\]",
     ):
         select_n_blocks(_path(5), [2, 100])
+    # a lone number or a string is not a list of candidates (a string would
+    # otherwise be read digit by digit)
+    for bad in (3, "12"):
+        with pytest.raises(TypeError, match="candidates must be a non-empty list"):
+            select_n_blocks(_path(5), bad)
 
 
 def test_self_loops_are_dropped_with_one_warning():

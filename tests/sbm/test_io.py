@@ -394,6 +394,16 @@ def test_matrix_market_bad_files(tmp_path):
     junk.write_text("hello\n")
     with pytest.raises(ValueError, match="is not a readable Matrix Market file"):
         read_matrix_market(junk)
+    nan = tmp_path / "nan.mtx"
+    nan.write_text(
+        "%%MatrixMarket matrix coordinate real general\n3 3 2\n2 3 1\n1 2 nan\n"
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"every edge weight must be finite; got nan for the entry "
+        r"\(1, 2\)",
+    ):
+        read_matrix_market(nan)
 
 
 # ------------------------------------------------------------- GraphML and GML

@@ -59,3 +59,10 @@ def test_errors():
         agreement([0, 1, 1, 0], [[0, 1], [1, 0]])
     with pytest.raises(ValueError, match=r"labels_a must be a 1-d .* shape \(\)"):
         agreement(0, [0])
+
+
+def test_missing_labels_are_named():
+    with pytest.raises(
+        ValueError, match="labels_b must hold a label for every node; got nan at node 1"
+    ):
+        agreement([0, 1, 1], [0.0, np.nan, 1.0])
