@@ -152,3 +152,39 @@ def test_report_and_help_use_the_users_words():
     assert "under a minute on two cores (18 s idle, 48 s busy)" in " ".join(
         text.split()
     )
+
+
+def test_an_output_folder_that_cannot_be_made_is_a_usage_error(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = CliRunner().invoke(
+        main, ["reproduce", "sbm", "--quick", "--out", str(blocker / "report")]
+    )
+    assert result.exit_code == 2
+    assert "Invalid value for --out: cannot create the folder" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_request_too_large_for_memory_is_a_clear_error():
+    # 10^11 nodes: the population study's per-start arrays need hundreds of GiB
+    result = CliRunner().invoke(
+        main,
+        [
+            "sbm",
+            "landscape",
+            "--n",
+            "100000000000",
+            "--p",
+            "0.5",
+            "--q",
+            "0.1",
+            "--version",
+            "population",
+            "--n-starts",
+            "5",
+        ],
+    )
+    assert result.exit_code == 1
+    assert "Error: out of memory: Unable to allocate" in result.output
+    assert "Try a smaller problem" in result.output
+    assert isinstance(result.exception, SystemExit)

@@ -78,7 +78,7 @@ def test_readable_summary_lists_every_number():
         "network      karate (undirected, 34 nodes, 78 edges)",
         "blocks       2",
         "sizes",
-        "prior (fixed) 0.500 0.500",
+        "prior        0.500 0.500 (fixed)",
         "connectivity",
         "ELBO",
         "iterations",
@@ -252,7 +252,7 @@ def test_truncated_and_empty_files_are_clean_errors(tmp_path):
 def test_fixed_prior_is_labelled_as_such():
     # The two-class engine holds the prior at 1/2; three blocks fit proportions.
     text = run("fit", "--dataset", "karate", "--no-progress").stdout
-    assert "prior (fixed) 0.500 0.500" in text and "proportions" not in text
+    assert "prior        0.500 0.500 (fixed)" in text and "proportions" not in text
     assert fit_json("--dataset", "karate")["proportions_estimated"] is False
     three = fit_json("--dataset", "karate", "--blocks", "3")
     assert three["proportions_estimated"] is True

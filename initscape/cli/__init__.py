@@ -16,7 +16,24 @@ import click
 from initscape import __version__
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The top-level group: a request too large for memory ends in a clear error.
+
+    numpy's MemoryError already says how much it tried to allocate; the user needs
+    that line and what to change, not the traceback.
+    """
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except MemoryError as err:
+            raise click.ClickException(
+                f"out of memory: {err}. Try a smaller problem (fewer nodes, starts "
+                "or texts)."
+            ) from None
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="initscape")
 @click.option("-v", "--verbose", count=True, help="Show library log messages.")
 def main(verbose):

@@ -35,6 +35,21 @@ def progress_bar(description: str, total: int | None = None, enabled: bool = Tru
         bar.close()
 
 
+def output_folder(path, param_hint: str = "--out"):
+    """Create the folder ``path`` (and its parents) or fail with a usage error."""
+    from pathlib import Path
+
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise click.BadParameter(
+            f"cannot create the folder {str(path)!r}: {err.strerror}.",
+            param_hint=param_hint,
+        ) from None
+    return path
+
+
 def to_jsonable(value):
     """Convert numpy scalars and arrays (nested in dicts and lists) for ``json``."""
     if isinstance(value, dict):

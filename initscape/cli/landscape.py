@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from initscape.cli import reproduce_group, sbm_group
-from initscape.cli._common import echo_json, progress_bar
+from initscape.cli._common import echo_json, output_folder, progress_bar
 
 
 @sbm_group.command("landscape")
@@ -189,6 +189,7 @@ def reproduce_sbm(out, quick, scheduler, n_jobs, seed):
     from initscape.sbm.landscape._reproduce import reproduce as run
 
     start = time.perf_counter()
+    out = output_folder(out)
     with progress_bar("reproduce sbm") as callback:
         index = run(
             out,

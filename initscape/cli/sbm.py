@@ -565,7 +565,7 @@ def _proportions_line(s: dict) -> str:
     """Fitted proportions, or the prior the engine held fixed, labelled as such."""
     values = " ".join(f"{v:.3f}" for v in s["block_proportions"])
     if s.get("proportions_estimated") is False:
-        return f"prior (fixed) {values}"
+        return f"prior        {values} (fixed)"
     return f"proportions  {values}"
 
 
