@@ -85,13 +85,58 @@ class StoppingRule:
     capped: bool
 
 
+# an eigenvalue of K/n below -_NEGATIVE_TOLERANCE times the largest magnitude is
+# refused rather than clipped: K/n = J J^T / n is positive semidefinite, so
+# eigensolver round-off leaves negatives of order machine epsilon (1e-16 in
+# float64) times the largest, far above this line, while anything below it means
+# the input is not the spectrum of a kernel (a sign slip, or the wrong matrix)
+_NEGATIVE_TOLERANCE = 1e-8
+
+
+def _check_eigenvalues(eigenvalues):
+    """lambda as a finite 1-d float array, round-off negatives clipped to 0."""
+    if isinstance(eigenvalues, (str, bytes)):
+        raise TypeError(
+            "eigenvalues must be a 1-d array of numbers; got "
+            f"{type(eigenvalues).__name__} {eigenvalues!r}."
+        )
+    try:
+        lam = np.asarray(eigenvalues, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            "eigenvalues must be a 1-d array of numbers; got "
+            f"{type(eigenvalues).__name__} {str(eigenvalues)[:60]!r} ({err})."
+        ) from None
+    if lam.ndim != 1 or lam.size == 0:
+        raise ValueError(
+            f"eigenvalues must be a non-empty 1-d array; got shape {lam.shape}."
+        )
+    bad = np.flatnonzero(~np.isfinite(lam))
+    if bad.size:
+        raise ValueError(
+            f"eigenvalues must be finite; got {float(lam[bad[0]])!r} at index {bad[0]}"
+            f"{f' (and {bad.size - 1} more)' if bad.size > 1 else ''}."
+        )
+    floor = -_NEGATIVE_TOLERANCE * float(np.abs(lam).max())
+    if lam.min() < floor:
+        i = int(np.argmin(lam))
+        raise ValueError(
+            "eigenvalues must be >= 0, as those of K/n, a positive semidefinite "
+            f"matrix, are (up to round-off of {_NEGATIVE_TOLERANCE:g} times the "
+            f"largest); got {float(lam[i])!r} at index {i}."
+        )
+    return np.clip(lam, 0.0, None)
+
+
 def stopping_step(eigenvalues, noise_level, step_size, radius=1.0):
     """T_hat = min{t >= 1 : R_hat(1/sqrt(alpha t)) > R/(2 e sigma alpha t)} - 1.
 
     Parameters
     ----------
     eigenvalues : ndarray of shape (n,)
-        lambda_i, eigenvalues of K/n (negatives are clipped to 0).
+        lambda_i, eigenvalues of K/n: finite, and >= 0 up to round-off (an
+        eigenvalue above -1e-8 times the largest magnitude is clipped to 0, one
+        below it refused).
     noise_level : float
         sigma >= 0.
     step_size : float
@@ -103,12 +148,7 @@ def stopping_step(eigenvalues, noise_level, step_size, radius=1.0):
     -------
     StoppingRule
     """
-    lam = np.clip(np.asarray(eigenvalues, dtype=float), 0.0, None)
-    if lam.ndim != 1 or lam.size == 0 or not np.all(np.isfinite(lam)):
-        raise ValueError(
-            f"eigenvalues must be a non-empty 1-d array of finite numbers; got "
-            f"shape {lam.shape}."
-        )
+    lam = _check_eigenvalues(eigenvalues)
     sigma = check_scalar(noise_level, "noise_level", numbers.Real, low=0)
     alpha = check_scalar(
         step_size, "step_size", numbers.Real, low=0, low_inclusive=False

@@ -79,6 +79,34 @@ def test_rule_errors():
         stopping_step([1.0], 1.0, 0)
     with pytest.raises(ValueError, match=r"eigenvalues must be a non-empty 1-d array"):
         stopping_step([], 1.0, 1.0)
+    with pytest.raises(
+        TypeError,
+        match=r"eigenvalues must be a 1-d array of numbers; "
+        r"got str '1,2'",
+    ):
+        stopping_step("1,2", 1.0, 0.1)
+    # the message names the bad value and where it is, not the array's shape
+    with pytest.raises(
+        ValueError,
+        match=r"eigenvalues must be finite; got nan at "
+        r"index 1\.",
+    ):
+        stopping_step([1.0, float("nan"), 0.5], 1.0, 0.1)
+    with pytest.raises(ValueError, match=r"finite; got inf at index 0 \(and 1 more"):
+        stopping_step([np.inf, 1.0, -np.inf], 1.0, 0.1)
+    with pytest.raises(
+        ValueError,
+        match=r"eigenvalues must be >= 0.*got -0\.5 at "
+        r"index 1\.",
+    ):
+        stopping_step([1.0, -0.5], 1.0, 0.1)
+
+
+def test_round_off_negatives_are_clipped_not_refused():
+    # -1e-12 is 1e-12 of the largest, eigensolver round-off: it counts as 0, so the
+    # rule gives the answer of the spectrum with a 0 there, checked term by term
+    rule = stopping_step([1.0, 0.25, -1e-12], 1.0, 0.1)
+    assert rule.step == _brute_force([1.0, 0.25, 0.0], 1.0, 0.1, 1.0)
 
 
 def test_noise_from_label_range():
