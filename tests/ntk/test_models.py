@@ -1,13 +1,14 @@
 """Scalar models and text tasks: parameter subsets, tied weights, offline data."""
 
 import collections
+import re
 
 import numpy as np
 import pytest
 import torch
 
-from initscape.ntk import load_task, tiny_model
-from initscape.ntk._models import WordTokenizer
+from initscape.ntk import ScalarModel, load_model, load_task, tiny_model
+from initscape.ntk._models import WordTokenizer, check_device
 from initscape.ntk._tasks import _bbc, _tweets
 
 TEXTS = ["good movie here", "bad film really so", "positive", "a b c d e f"]
@@ -118,6 +119,100 @@ def test_errors_name_the_parameter():
         model.encode("one text")
     with pytest.raises(ValueError, match=r"fit_head needs an encoder model"):
         tiny_model("causal").fit_head(model.encode(TEXTS), np.ones(4))
+
+
+def test_empty_params_pattern_is_refused():
+    # regression: '' is a regular expression that matches every name, so it
+    # selected all parameters silently
+    model = tiny_model("encoder")
+    with pytest.raises(
+        ValueError,
+        match=r"params must be .* a non-empty regular "
+        r"expression; got ''",
+    ):
+        model.named_trainable("")
+
+
+def test_max_length_must_be_at_least_one():
+    model = tiny_model("encoder")
+    for bad in (0, -3):
+        with pytest.raises(ValueError, match=rf"max_length must be >= 1; got {bad}"):
+            load_model("minilm", max_length=bad)
+        with pytest.raises(ValueError, match=rf"max_length must be >= 1; got {bad}"):
+            ScalarModel(model.module, model.tokenizer, name="x", max_length=bad)
+
+
+@pytest.mark.parametrize("device", ["tpu", "", "cuda:x", 3])
+def test_unknown_devices_are_refused_by_name(device):
+    message = r"device must be one of 'cpu', 'cuda' \(or 'cuda:N' for GPU N\)"
+    with pytest.raises(ValueError, match=message):
+        tiny_model("encoder", device=device)
+    with pytest.raises(ValueError, match=message):
+        load_model("minilm", device=device)
+    with pytest.raises(ValueError, match=message):
+        check_device(device)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a CPU-only torch")
+def test_cuda_on_a_cpu_only_torch_is_refused_before_loading():
+    # regression: torch's "Torch not compiled with CUDA enabled" AssertionError
+    message = r"device must be 'cpu' or an available 'cuda'; got 'cuda'.*is False"
+    with pytest.raises(ValueError, match=message):
+        tiny_model("encoder", device="cuda")
+    with pytest.raises(ValueError, match=message):
+        load_model("minilm", device="cuda")
+    assert check_device("cpu") == "cpu"
+    assert check_device(torch.device("cpu")) == "cpu"
+    assert check_device(None, allow_none=True) is None
+
+
+_EXPECTED = (
+    r"name_or_path must be 'minilm', 'smollm2', a Hugging Face model folder \(with "
+    r"config.json and weights\) or a readable .gguf file; got '{path}', "
+)
+
+
+def _bad_model_paths(root):
+    garbage = root / "fake.gguf"
+    garbage.write_bytes(b"GGUFgarbage")
+    empty = root / "empty.gguf"
+    empty.write_bytes(b"")
+    other = root / "notes.gguf"
+    other.write_bytes(b"hello, not a model")
+    no_config = root / "no-config"
+    no_config.mkdir()
+    broken = root / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{not json")
+    listed = root / "listed"
+    listed.mkdir()
+    (listed / "config.json").write_text("[1, 2]")
+    no_weights = root / "no-weights"
+    no_weights.mkdir()
+    (no_weights / "config.json").write_text(
+        '{"model_type": "bert", "architectures": ["BertModel"]}'
+    )
+    table = root / "table.csv"
+    table.write_text("text,label\na,b\n")
+    # each path with the words that describe what it is
+    return [
+        (garbage, r"which cannot be loaded \(struct.error: "),
+        (empty, r"an empty file\."),
+        (other, r"a file without the GGUF header\."),
+        (no_config, r"a folder without config.json\."),
+        (broken, r"whose config.json cannot be read as JSON"),
+        (listed, r"whose config.json holds a list, not a JSON object\."),
+        (no_weights, r"which cannot be loaded \(OSError: "),
+        (table, r"a file that is not a .gguf file\."),
+        (root / "missing", r"which does not exist\."),
+    ]
+
+
+def test_load_model_says_what_a_bad_path_is(tmp_path):
+    for path, what in _bad_model_paths(tmp_path):
+        pattern = _EXPECTED.format(path=re.escape(str(path))) + what
+        with pytest.raises(ValueError, match=pattern):
+            load_model(path)
 
 
 def test_word_tokenizer_pads_right_and_starts_with_2():
