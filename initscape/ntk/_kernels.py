@@ -47,6 +47,8 @@ from initscape._validation import (
     check_random_state,
     check_scalar,
 )
+from initscape.ntk._linearize import LinearizedModel, quiet_jvp
+from initscape.ntk._models import ScalarModel
 from initscape.ntk._tasks import Split
 
 logger = logging.getLogger(__name__)
@@ -173,16 +175,47 @@ def jl_bound(sketch_dim, n_points, delta=0.05):
 # batches
 
 
-def _texts_and_labels(data, name):
-    if data is None:
+def check_model(model, name="model", *, linearized=True):
+    """Refuse anything but a ScalarModel (or, where accepted, a LinearizedModel)."""
+    kinds = (ScalarModel, LinearizedModel) if linearized else (ScalarModel,)
+    if not isinstance(model, kinds):
+        expected = " or ".join(k.__name__ for k in kinds)
+        raise TypeError(
+            f"{name} must be a {expected} (from initscape.ntk.load_model or "
+            f"tiny_model); got {type(model).__name__} {repr(model)[:60]}."
+        )
+    return model
+
+
+def _network(model):
+    """The ScalarModel whose eNTK at theta_0 is the model's.
+
+    The eNTK of f_lin at any theta is grad f(x; theta_0) . grad f(x'; theta_0), the
+    eNTK of f at theta_0, by definition; and torch.func cannot take a vjp through
+    f_lin's own autograd Function (it fails with "Cannot access data pointer of
+    Tensor that doesn't have storage"), so a LinearizedModel's kernel is taken on
+    the network it linearises.
+    """
+    return model.model if isinstance(model, LinearizedModel) else model
+
+
+def _texts_and_labels(data, name, *, optional=False):
+    if data is None and optional:
         return None, None
     if isinstance(data, Split):
         return list(data.texts), np.asarray(data.labels, dtype=float)
-    if isinstance(data, str) or not all(isinstance(t, str) for t in data):
+    if isinstance(data, (list, tuple)):
+        bad = [t for t in data if not isinstance(t, str)]
+        if not bad:
+            return list(data), None
         raise TypeError(
-            f"{name} must be a Split or a list of str; got {type(data).__name__}."
+            f"{name} must be a Split or a list of str; got a {type(data).__name__} "
+            f"holding {type(bad[0]).__name__} {repr(bad[0])[:40]}."
         )
-    return list(data), None
+    raise TypeError(
+        f"{name} must be a Split or a list of str; got {type(data).__name__} "
+        f"{repr(data)[:40]}."
+    )
 
 
 def _rows(inputs, index):
@@ -370,9 +403,10 @@ def _ntkvp(model, params, inputs, n_train, block_size, callback):
             (tangent,) = pullback(torch.ones(1, dtype=model.dtype, device=model.device))
             for rows in blocks:
                 batch = _rows(inputs, rows)
-                _, out = jvp(
-                    lambda p, b=batch: model.forward(p, b), (params,), (tangent,)
-                )
+                with quiet_jvp():
+                    _, out = jvp(
+                        lambda p, b=batch: model.forward(p, b), (params,), (tangent,)
+                    )
                 columns[rows, i] = out.double().cpu().numpy()
         if callback is not None:
             callback(i + 1, n_train)
@@ -471,8 +505,10 @@ def empirical_ntk(
 
     Parameters
     ----------
-    model : ScalarModel
-        From :func:`load_model` or :func:`tiny_model`. Computed in eval mode: a
+    model : ScalarModel or LinearizedModel
+        From :func:`load_model` or :func:`tiny_model`; a :class:`LinearizedModel`
+        has the eNTK of the network it linearises at theta_0, by definition,
+        and that is what is computed. Computed in eval mode: a
         module left in training mode (dropout on) is switched to eval for the
         computation, with a warning, and switched back afterwards. An encoder
         whose head is not fitted gets its linear probe fitted on ``probe``.
@@ -533,8 +569,9 @@ def empirical_ntk(
         high_inclusive=False,
     )
     rng = check_random_state(random_state)
+    check_model(model)
     train_texts, y_train = _texts_and_labels(train, "train")
-    test_texts, y_test = _texts_and_labels(test, "test")
+    test_texts, y_test = _texts_and_labels(test, "test", optional=True)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable or None; got {callback!r}.")
     n_train = len(train_texts)
@@ -565,6 +602,7 @@ def empirical_ntk(
                     "train) as a Split with labels, or call model.fit_probe first."
                 )
             model.fit_head(model.encode(probe_texts), y_probe)
+        model = _network(model)
 
         # tokens, the start f0, and the batch-independence check
         start = time.perf_counter()
@@ -649,7 +687,9 @@ def ntk_matvec(model, texts, vector, *, params="attention"):
 
     Parameters
     ----------
-    model : ScalarModel
+    model : ScalarModel or LinearizedModel
+        A :class:`LinearizedModel` multiplies by the eNTK of the network it
+        linearises, at theta_0 (the same kernel, by definition).
     texts : list of str or Split
         n inputs, evaluated as one batch.
     vector : ndarray of shape (n,)
@@ -662,7 +702,10 @@ def ntk_matvec(model, texts, vector, *, params="attention"):
     import torch
     from torch.func import jvp, vjp
 
+    model = _network(check_model(model))
     texts, _ = _texts_and_labels(texts, "texts")
+    if not texts:
+        raise ValueError("texts must hold at least one text; got 0.")
     vector = np.asarray(vector, dtype=float)
     if vector.shape != (len(texts),):
         raise ValueError(
@@ -678,7 +721,8 @@ def ntk_matvec(model, texts, vector, *, params="attention"):
             _, pullback = vjp(lambda p: model.forward(p, inputs), theta)
             cotangent = torch.as_tensor(vector, dtype=model.dtype, device=model.device)
             (tangent,) = pullback(cotangent)
-            _, out = jvp(lambda p: model.forward(p, inputs), (theta,), (tangent,))
+            with quiet_jvp():
+                _, out = jvp(lambda p: model.forward(p, inputs), (theta,), (tangent,))
     finally:
         model.module.train(was_training)
     return out.double().cpu().numpy()

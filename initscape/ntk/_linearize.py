@@ -21,6 +21,7 @@ velocity's alignment).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import warnings
@@ -38,6 +39,24 @@ __all__ = [
     "kernel_drift",
     "KernelDrift",
 ]
+
+
+@contextlib.contextmanager
+def quiet_jvp():
+    """Hold back torch's "`torch.jit.script` is deprecated" warning around a jvp.
+
+    The first ``torch.func.jvp`` of a process imports torch's jvp decompositions,
+    which script themselves with ``torch.jit.script`` and so warn a dozen times
+    about torch's own deprecated call; the user can do nothing about it, so it is
+    silenced here (that one message and category only) rather than shown.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore",
+            message=r"`torch\.jit\.script` is deprecated",
+            category=DeprecationWarning,
+        )
+        yield
 
 
 class LinearizedModel:
@@ -163,7 +182,7 @@ class LinearizedModel:
         if self._seen[key] < self.trace_after:
 
             def push(tangent):
-                with torch.no_grad():
+                with torch.no_grad(), quiet_jvp():
                     return jvp(f, (theta0,), (tangent,))[1]
 
             def pull(cotangent):
@@ -177,7 +196,7 @@ class LinearizedModel:
         # traced once: the forward and its linearisation, and a kept pullback
         # (outside any autograd.Function: traced inside one's forward, the
         # tangent map comes out zero)
-        with torch.no_grad(), warnings.catch_warnings():
+        with torch.no_grad(), warnings.catch_warnings(), quiet_jvp():
             # torch.fx's constant folding warns about its own traced attributes
             warnings.filterwarnings("ignore", message="Attempted to insert a get_attr")
             f0, push = linearize(f, theta0)

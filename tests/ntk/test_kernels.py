@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from initscape.ntk import (
+    LinearizedModel,
     Split,
     empirical_ntk,
     jl_bound,
@@ -300,6 +301,59 @@ def test_argument_errors(encoder):
         empirical_ntk(encoder, [1, 2])
     with pytest.raises(ValueError, match=r"vector must be of shape \(6,\)"):
         ntk_matvec(encoder, TRAIN, np.ones(3))
+
+
+@pytest.mark.parametrize("bad", [None, "minilm", object()])
+def test_model_must_be_a_scalar_model(bad):
+    # regression: None or a model name ended in an AttributeError
+    message = r"model must be a ScalarModel or LinearizedModel .*; got "
+    with pytest.raises(TypeError, match=message + type(bad).__name__):
+        empirical_ntk(bad, TRAIN)
+    with pytest.raises(TypeError, match=message + type(bad).__name__):
+        ntk_matvec(bad, TRAIN, np.ones(len(TRAIN)))
+
+
+def test_data_must_be_a_split_or_a_list_of_texts(encoder):
+    # regression: empirical_ntk(model, None) was a raw "not iterable" TypeError
+    with pytest.raises(
+        TypeError,
+        match=r"train must be a Split or a list of str; "
+        r"got NoneType None",
+    ):
+        empirical_ntk(encoder, None)
+    with pytest.raises(
+        TypeError,
+        match=r"train must be a Split or a list of str; "
+        r"got int 5",
+    ):
+        empirical_ntk(encoder, 5)
+    with pytest.raises(
+        TypeError,
+        match=r"test must be a Split or a list of str; "
+        r"got a list holding int 3",
+    ):
+        empirical_ntk(encoder, TRAIN, ["fine", 3])
+    with pytest.raises(
+        TypeError,
+        match=r"texts must be a Split or a list of str; "
+        r"got str 'one text'",
+    ):
+        ntk_matvec(encoder, "one text", np.ones(1))
+
+
+@pytest.mark.parametrize("method", ["exact", "ntkvp"])
+def test_linearized_model_has_the_networks_kernel(encoder, exact, method):
+    # the eNTK of f_lin is that of f at theta_0 by definition; ntkvp and
+    # ntk_matvec on a LinearizedModel used to fail in torch.func's vjp
+    linear = LinearizedModel(encoder)
+    kernel = empirical_ntk(linear, TRAIN, TEST, method=method, block_size=4)
+    # float64 Jacobians, one order of accumulation apart
+    np.testing.assert_allclose(kernel.train, exact.train, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(kernel.cross, exact.cross, rtol=1e-10, atol=1e-12)
+    v = np.linspace(-1.0, 1.0, len(TRAIN))
+    np.testing.assert_allclose(
+        ntk_matvec(linear, TRAIN, v), exact.train @ v, rtol=1e-10, atol=1e-12
+    )
 
 
 def test_minilm_kernel_on_eight_real_tweets():

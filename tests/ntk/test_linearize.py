@@ -1,6 +1,8 @@
 """The linearised model against finite differences, the real network and the
 closed-form kernel trajectory, on a tiny float64 transformer."""
 
+import subprocess
+import sys
 import types
 
 import numpy as np
@@ -169,3 +171,28 @@ def test_linearized_model_refuses_another_subset(setup):
     model, _, _ = setup
     with pytest.raises(ValueError, match="params must be 'attention'"):
         LinearizedModel(model).named_trainable("all")
+
+
+def test_jvp_does_not_show_torchs_jit_script_deprecation():
+    # the first torch.func.jvp of a process imports torch's jvp decompositions,
+    # which warn "`torch.jit.script` is deprecated" a dozen times; pytest filters
+    # that warning, so a fresh interpreter with every warning shown is the check
+    code = (
+        "import numpy as np\n"
+        "from initscape.ntk import LinearizedModel, finetune, ntk_matvec, tiny_model\n"
+        "from tests.ntk._toy import word_task\n"
+        "model = tiny_model('encoder')\n"
+        "train = word_task(4, np.random.default_rng(0))\n"
+        "ntk_matvec(model, train, np.ones(4))\n"
+        "finetune(LinearizedModel(model), train, n_steps=1, step_size=0.1)\n"
+        "print('done')\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-W", "always", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "done"
+    assert "torch.jit.script" not in run.stderr
