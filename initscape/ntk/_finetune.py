@@ -37,6 +37,8 @@ from initscape._validation import (
     check_scalar,
     torch_generator,
 )
+from initscape.ntk._kernels import check_model
+from initscape.ntk._models import check_device
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +46,6 @@ __all__ = ["FinetuneResult", "finetune", "top_eigenvalue"]
 
 OPTIMIZERS = ("gd", "sgd", "adam")
 LOSSES = ("squared", "cross-entropy")
-DEVICES = ("cpu", "cuda")
 
 _HISTORY_KEYS = (
     "steps",
@@ -94,6 +95,10 @@ class FinetuneResult:
     device : str
     seconds : float
         Wall-clock time of the steps run in this call (not those resumed from).
+    step_size_seconds : float
+        Wall-clock time of the power iteration that chose the default step size
+        (:func:`top_eigenvalue`); 0 when ``step_size`` was given. On a real model
+        it can be far longer than ``seconds``.
     resumed_from : int
         The step a checkpoint supplied (0 for a fresh run).
     snapshots : dict of int to dict of str to torch.Tensor
@@ -117,6 +122,7 @@ class FinetuneResult:
     linearized: bool = False
     device: str = "cpu"
     seconds: float = 0.0
+    step_size_seconds: float = 0.0
     resumed_from: int = 0
     snapshots: dict = field(default_factory=dict)
     info: dict = field(default_factory=dict)
@@ -157,6 +163,7 @@ class FinetuneResult:
             "linearized": self.linearized,
             "device": self.device,
             "seconds": self.seconds,
+            "step_size_seconds": self.step_size_seconds,
             "start": self.at(0),
             "end": self.at(self.steps[-1]),
         }
@@ -186,6 +193,21 @@ def _losses(outputs, labels, loss):
     if loss == "squared":
         return 0.5 * (labels - outputs) ** 2
     return torch.nn.functional.softplus(-labels * outputs)
+
+
+def _check_snapshots(snapshots):
+    """The set of steps t >= 0 asked for, from None or an iterable of ints."""
+    if snapshots is None:
+        return set()
+    if isinstance(snapshots, (str, bytes)) or not hasattr(snapshots, "__iter__"):
+        raise TypeError(
+            "snapshots must be None or an iterable of int steps; got "
+            f"{type(snapshots).__name__} {snapshots!r}."
+        )
+    return {
+        check_scalar(t, "each step in snapshots", numbers.Integral, low=0)
+        for t in snapshots
+    }
 
 
 def _risk(pred, y, loss):
@@ -233,7 +255,9 @@ def top_eigenvalue(model, train, *, params="attention", n_iter=20, random_state=
 
     Parameters
     ----------
-    model : ScalarModel
+    model : ScalarModel or LinearizedModel
+        A :class:`LinearizedModel` has the eNTK of the network it linearises at
+        theta_0, by definition, so its lambda_1 is that network's.
     train : Split or list of str
     params : str, default="attention"
     n_iter : int, default=20
@@ -246,11 +270,16 @@ def top_eigenvalue(model, train, *, params="attention", n_iter=20, random_state=
     -------
     float
     """
+    from initscape.ntk._kernels import _texts_and_labels as _texts_or_split
     from initscape.ntk._kernels import ntk_matvec
 
+    check_model(model)
+    train, _ = _texts_or_split(train, "train")
     n_iter = check_scalar(n_iter, "n_iter", numbers.Integral, low=1)
     rng = check_random_state(random_state)
     n = len(train)
+    if n < 1:
+        raise ValueError("train must hold at least one example; got 0.")
     v = rng.standard_normal(n)
     v /= np.linalg.norm(v)
     value = 0.0
@@ -262,18 +291,6 @@ def top_eigenvalue(model, train, *, params="attention", n_iter=20, random_state=
             break
         v = w / norm
     return value
-
-
-def _check_device(device):
-    import torch
-
-    device = check_option(device, "device", DEVICES)
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            "device must be 'cpu' or an available 'cuda'; got 'cuda', but "
-            "torch.cuda.is_available() is False on this machine."
-        )
-    return device
 
 
 def _config(model, params, optimizer, loss, alpha, batch_size, n_train, linearized):
@@ -298,10 +315,61 @@ def _save_checkpoint(path, state):
     os.replace(tmp, path)
 
 
+def _check_checkpoint(path):
+    """The checkpoint path: a file, or a new name in an existing folder."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            "checkpoint must be None or a path to a file; got "
+            f"{type(path).__name__} {path!r}."
+        )
+    path = Path(path)
+    if path.exists() and not path.is_file():
+        raise ValueError(
+            f"checkpoint must be a path to a file; got {str(path)!r}, which exists "
+            "and is not a file."
+        )
+    if not path.parent.is_dir():
+        raise ValueError(
+            f"checkpoint must be a file in an existing folder; got {str(path)!r}, "
+            f"whose folder {str(path.parent)!r} does not exist."
+        )
+    return path
+
+
+_CHECKPOINT_KEYS = (
+    "config",
+    "step",
+    "params",
+    "optimizer",
+    "generator",
+    "history",
+    "snapshots",
+    "order",
+    "cursor",
+)
+
+
 def _load_checkpoint(path, config):
     import torch
 
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    # torch.load raises whatever its unpickler meets in a file it did not write
+    # (UnpicklingError, EOFError, RuntimeError from the zip reader, ...), so any
+    # failure means the file is not a checkpoint of this loop
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as err:
+        raise ValueError(
+            f"checkpoint must be a file written by finetune; got {str(path)!r}, "
+            f"which cannot be read as one ({type(err).__name__}: "
+            f"{(str(err).splitlines() or [''])[0][:120]}). Use a new checkpoint "
+            "path or delete the file."
+        ) from err
+    if not isinstance(state, dict) or not set(_CHECKPOINT_KEYS) <= set(state):
+        raise ValueError(
+            f"checkpoint must be a file written by finetune; got {str(path)!r}, "
+            f"which holds a {type(state).__name__} without its keys. Use a new "
+            "checkpoint path or delete the file."
+        )
     if state.get("config") != config:
         raise ValueError(
             f"checkpoint {str(path)!r} belongs to another run: it was written with "
@@ -398,7 +466,11 @@ def finetune(
     checkpoint_every = check_scalar(
         checkpoint_every, "checkpoint_every", numbers.Integral, low=1
     )
-    device = _check_device(device)
+    device = check_device(device)
+    check_model(model)
+    if checkpoint is not None:
+        checkpoint = _check_checkpoint(checkpoint)
+    keep = _check_snapshots(snapshots)
     train_texts, y_train = _texts_and_labels(train, "train")
     test_texts, y_test = (
         (None, None) if test is None else _texts_and_labels(test, "test")
@@ -423,6 +495,7 @@ def finetune(
             "first (or build the eNTK, which fits it)."
         )
     rng = check_random_state(random_state)
+    clock = time.perf_counter()
     if step_size is None:
         if optimizer == "adam":
             step_size = 1e-4
@@ -430,6 +503,7 @@ def finetune(
             step_size = 1.0 / top_eigenvalue(
                 model, train, params=params, random_state=rng
             )
+    step_size_seconds = time.perf_counter() - clock
     alpha = check_scalar(
         step_size, "step_size", numbers.Real, low=0, low_inclusive=False
     )
@@ -443,7 +517,6 @@ def finetune(
     theta0 = model.named_trainable(params)
     leaves = {k: v.clone().requires_grad_(True) for k, v in theta0.items()}
     history = {k: [] for k in _HISTORY_KEYS}
-    keep = set() if snapshots is None else {int(t) for t in snapshots}
     kept = {}
     order, cursor, start_step = None, 0, 0
     state = None
@@ -563,6 +636,7 @@ def finetune(
         linearized=linearized,
         device=device,
         seconds=seconds,
+        step_size_seconds=step_size_seconds,
         resumed_from=start_step,
         snapshots=kept,
     )

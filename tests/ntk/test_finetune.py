@@ -91,6 +91,81 @@ def test_options_are_checked(data):
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="torch.cuda.is_available"):
             finetune(model, train, device="cuda")
+    with pytest.raises(ValueError, match="device must be one of 'cpu', 'cuda'"):
+        finetune(model, train, device="tpu")
+    # regression: snapshots="x" was int("x")'s own ValueError
+    with pytest.raises(
+        TypeError,
+        match=r"snapshots must be None or an iterable of int steps; got "
+        r"str 'x'",
+    ):
+        finetune(model, train, snapshots="x", step_size=0.1)
+    with pytest.raises(
+        ValueError, match=r"each step in snapshots must be >= 0; got -1"
+    ):
+        finetune(model, train, snapshots=[2, -1], step_size=0.1)
+    with pytest.raises(
+        TypeError, match=r"each step in snapshots must be an Integral; got float 1.5"
+    ):
+        finetune(model, train, snapshots=[1.5], step_size=0.1)
+    with pytest.raises(
+        TypeError,
+        match=r"model must be a ScalarModel or "
+        r"LinearizedModel .*; got str 'minilm'",
+    ):
+        finetune("minilm", train, step_size=0.1)
+
+
+def test_checkpoint_path_and_contents_are_checked(data, tmp_path):
+    train, _ = data
+    model = tiny_model("encoder", random_state=4)
+    missing = tmp_path / "no" / "such" / "ck.pt"
+    # regression: torch.save's RuntimeError after the whole run
+    with pytest.raises(
+        ValueError,
+        match=r"checkpoint must be a file in an existing "
+        r"folder; got .*ck.pt', whose folder .*such' does not exist",
+    ):
+        finetune(model, train, n_steps=1, step_size=0.1, checkpoint=missing)
+    with pytest.raises(ValueError, match=r"which exists and is not a file"):
+        finetune(model, train, n_steps=1, step_size=0.1, checkpoint=tmp_path)
+    # regression: an existing file that is not a checkpoint gave UnpicklingError
+    table = tmp_path / "some.csv"
+    table.write_text("text,label\na,b\n")
+    with pytest.raises(
+        ValueError,
+        match=r"checkpoint must be a file written by "
+        r"finetune; got .*some.csv', which cannot be read as one",
+    ):
+        finetune(model, train, n_steps=1, step_size=0.1, checkpoint=table)
+    # a pickle of something else
+    other = tmp_path / "other.pt"
+    torch.save([1, 2, 3], other)
+    with pytest.raises(ValueError, match=r"which holds a list without its keys"):
+        finetune(model, train, n_steps=1, step_size=0.1, checkpoint=other)
+    assert table.read_text() == "text,label\na,b\n"
+
+
+def test_linearised_default_step_size_is_the_networks(data):
+    # regression: the power iteration's vjp failed on a LinearizedModel; the eNTK of
+    # f_lin at theta_0 is that of f, so both runs get alpha = 1/lambda_1
+    from initscape.ntk import LinearizedModel, empirical_ntk
+
+    train, test = data
+    model = tiny_model("encoder", random_state=4)
+    real = finetune(model, train, test, n_steps=2, random_state=0)
+    linear = finetune(LinearizedModel(model), train, test, n_steps=2, random_state=0)
+    # the same power iteration from the same seed on the same kernel
+    assert linear.step_size == pytest.approx(real.step_size, rel=1e-12)
+    # and lambda_1 of the exact kernel from scipy's eigensolver: 20 power
+    # iterations on an 8 x 8 kernel whose top gap is wide agree to 1e-6
+    top = np.linalg.eigvalsh(empirical_ntk(model, train).train / len(train))[-1]
+    assert linear.step_size == pytest.approx(1.0 / top, rel=1e-6)
+    # the power iteration's time is reported apart from the steps'
+    assert linear.step_size_seconds > 0 and real.step_size_seconds > 0
+    given = finetune(model, train, n_steps=1, step_size=0.1)
+    assert given.step_size_seconds < 0.01
+    assert given.summary()["step_size_seconds"] == given.step_size_seconds
 
 
 def test_pretrained_start_reaches_its_best_step_sooner(data):
