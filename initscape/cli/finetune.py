@@ -16,6 +16,7 @@ import click
 
 from initscape.cli import ntk_group, reproduce_group
 from initscape.cli._common import echo_json, progress_bar
+from initscape.cli.ntk import check_device_option, check_params_option
 
 TINY = ("tiny-encoder", "tiny-causal")
 
@@ -31,7 +32,7 @@ def _load(model_name, start, seed, max_length):
         return lib.load_model(
             model_name, start=start, random_state=seed, max_length=max_length
         )
-    except (ValueError, OSError) as err:
+    except (ValueError, TypeError, OSError) as err:
         raise click.BadParameter(str(err), param_hint="--model") from None
 
 
@@ -74,8 +75,10 @@ def _set_params(model, params):
     show_default=True,
     help="tweets-sentiment, bbc-sport-politics or a CSV (text,label).",
 )
-@click.option("--n", "n_train", default=32, show_default=True, type=int)
-@click.option("--n-test", default=64, show_default=True, type=int)
+@click.option(
+    "--n", "n_train", default=32, show_default=True, type=click.IntRange(min=2)
+)
+@click.option("--n-test", default=64, show_default=True, type=click.IntRange(min=2))
 @click.option(
     "--n-probe",
     default=32,
@@ -103,14 +106,16 @@ def _set_params(model, params):
     default="squared",
     show_default=True,
 )
-@click.option("--steps", "n_steps", default=30, show_default=True, type=int)
+@click.option(
+    "--steps", "n_steps", default=30, show_default=True, type=click.IntRange(min=0)
+)
 @click.option(
     "--step-size",
     type=float,
     default=None,
     help="Learning rate; default 1/lambda_1 of K/n (gd, sgd), 1e-4 (adam).",
 )
-@click.option("--batch-size", type=int, default=None)
+@click.option("--batch-size", type=click.IntRange(min=1), default=None)
 @click.option("--linearized", is_flag=True, help="Train f_lin instead of f.")
 @click.option(
     "--checkpoint",
@@ -121,8 +126,8 @@ def _set_params(model, params):
 @click.option(
     "--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True
 )
-@click.option("--max-length", default=64, show_default=True, type=int)
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--max-length", default=64, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option(
     "--out",
@@ -130,6 +135,7 @@ def _set_params(model, params):
     default=None,
     help="Write the learning-curve plot and history.json here.",
 )
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 def finetune_command(
     model_name,
     task,
@@ -150,18 +156,28 @@ def finetune_command(
     seed,
     as_json,
     out,
+    no_progress,
 ):
     """Fine-tune a parameter subset and record held-out risk at every step."""
     from initscape import ntk as lib
     from initscape.ntk._figures import plot_learning_curves
+    from initscape.ntk._finetune import _check_checkpoint
 
     clock = time.perf_counter()
+    device = check_device_option(device)
+    if checkpoint is not None:
+        try:
+            _check_checkpoint(checkpoint)
+        except (ValueError, TypeError) as err:
+            raise click.BadParameter(str(err), param_hint="--checkpoint") from None
     model = _load(model_name, start, seed, max_length)
+    check_params_option(model, params)
     data = _task(task, n_train, n_test, seed, n_probe)
     model.fit_probe(data.head_split)
-    target = lib.LinearizedModel(model, params) if linearized else model
     try:
-        with progress_bar("fine-tuning", n_steps, enabled=not as_json) as cb:
+        target = lib.LinearizedModel(model, params) if linearized else model
+        shown = not (as_json or no_progress)
+        with progress_bar("fine-tuning", n_steps, enabled=shown) as cb:
             result = lib.finetune(
                 target,
                 data.train,
@@ -207,10 +223,16 @@ def finetune_command(
     if as_json:
         echo_json(summary)
         return
+    choosing = ""
+    if step_size is None and optimizer != "adam":
+        choosing = f", {result.step_size_seconds:.1f} s choosing the step size"
+    # the steps' time, and the whole command's (loading, the power iteration of
+    # the default step size, the records), which can be many times longer
     click.echo(
         f"fine-tuned {summary['model']} on {data.name}: n={n_train} (held-out "
         f"{n_test}), params={params} (P={summary['n_params']:,}), {optimizer}, "
-        f"{loss} loss, step size {result.step_size:.3g}, {result.seconds:.1f} s"
+        f"{loss} loss, step size {result.step_size:.3g}; {result.seconds:.1f} s of "
+        f"training{choosing}, {summary['total_seconds']:.1f} s in all"
     )
     for label in ("start", "best", "end"):
         at = summary.get(label)
@@ -259,7 +281,7 @@ def _dumps(payload):
 @click.option(
     "--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True
 )
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0))
 @click.option("--n-max", type=int, default=None, help="Override the plan's n_max.")
 @click.option("--steps", type=int, default=None, help="Override the plan's steps.")
 def reproduce_ntk(quick, out, model_name, tasks, params, device, seed, n_max, steps):
@@ -272,6 +294,7 @@ def reproduce_ntk(quick, out, model_name, tasks, params, device, seed, n_max, st
             f"needs at least 2 comma-separated tasks; got {tasks!r}.",
             param_hint="--tasks",
         )
+    device = check_device_option(device)
     clock = time.perf_counter()
     try:
         index = reproduce(

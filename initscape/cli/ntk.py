@@ -22,6 +22,25 @@ from initscape.cli._common import echo_json, progress_bar
 TINY = ("tiny-encoder", "tiny-causal")
 
 
+def check_device_option(device):
+    """The library's device check, reported against --device."""
+    from initscape.ntk._models import check_device
+
+    try:
+        return check_device(device)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--device") from None
+
+
+def check_params_option(model, params):
+    """The parameter subset, checked on the loaded model, reported against --params."""
+    try:
+        model.named_trainable(params)
+    except (ValueError, TypeError) as err:
+        raise click.BadParameter(str(err), param_hint="--params") from None
+    return params
+
+
 def _load(model_name, start, seed, device):
     from initscape import ntk as lib
 
@@ -35,7 +54,7 @@ def _load(model_name, start, seed, device):
         return lib.tiny_model(kind, random_state=seed, device=device)
     try:
         return lib.load_model(model_name, start=start, random_state=seed, device=device)
-    except (ValueError, OSError) as err:
+    except (ValueError, TypeError, OSError) as err:
         raise click.BadParameter(str(err), param_hint="--model") from None
 
 
@@ -247,9 +266,10 @@ def _plots(out, spec, report, title):
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option(
     "--device",
+    type=click.Choice(["cpu", "cuda"]),
     default="cpu",
     show_default=True,
-    help="Torch device for the model, e.g. cuda on a GPU machine.",
+    help="Torch device for the model: cuda on a GPU machine.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option(
@@ -283,6 +303,7 @@ def analyze(
     from initscape.cli._common import to_jsonable
 
     began = time.perf_counter()
+    device = check_device_option(device)
     try:
         data = lib.load_task(
             task, n_train=n_train, n_test=n_test, n_probe=n_probe, random_state=seed
@@ -290,6 +311,7 @@ def analyze(
     except (ValueError, TypeError) as err:
         raise click.BadParameter(str(err), param_hint="--task") from None
     model = _load(model_name, start, seed, device)
+    check_params_option(model, params)
     model.fit_probe(data.head_split)
     try:
         with progress_bar("eNTK", enabled=not no_progress) as callback:
@@ -304,7 +326,7 @@ def analyze(
                 random_state=seed,
                 callback=callback,
             )
-    except ValueError as err:
+    except (ValueError, TypeError) as err:
         raise click.ClickException(str(err)) from None
     spec = lib.spectrum(kernel)
     report = lib.stopping_report(kernel, noise=noise)

@@ -349,7 +349,7 @@ _CHECKPOINT_KEYS = (
 )
 
 
-def _load_checkpoint(path, config):
+def _read_checkpoint(path):
     import torch
 
     # torch.load raises whatever its unpickler meets in a file it did not write
@@ -370,6 +370,10 @@ def _load_checkpoint(path, config):
             f"which holds a {type(state).__name__} without its keys. Use a new "
             "checkpoint path or delete the file."
         )
+    return state
+
+
+def _check_config(state, path, config):
     if state.get("config") != config:
         raise ValueError(
             f"checkpoint {str(path)!r} belongs to another run: it was written with "
@@ -468,8 +472,13 @@ def finetune(
     )
     device = check_device(device)
     check_model(model)
+    state = None
     if checkpoint is not None:
         checkpoint = _check_checkpoint(checkpoint)
+        # read before the power iteration, so a file that is no checkpoint is
+        # refused at once
+        if checkpoint.is_file():
+            state = _read_checkpoint(checkpoint)
     keep = _check_snapshots(snapshots)
     train_texts, y_train = _texts_and_labels(train, "train")
     test_texts, y_test = (
@@ -519,9 +528,8 @@ def finetune(
     history = {k: [] for k in _HISTORY_KEYS}
     kept = {}
     order, cursor, start_step = None, 0, 0
-    state = None
-    if checkpoint is not None and Path(checkpoint).is_file():
-        state = _load_checkpoint(checkpoint, config)
+    if state is not None:
+        _check_config(state, checkpoint, config)
         with torch.no_grad():
             for k, v in leaves.items():
                 v.copy_(state["params"][k])

@@ -3,6 +3,8 @@
 import json
 
 import numpy as np
+import pytest
+import torch
 from click.testing import CliRunner
 
 from initscape.cli import main
@@ -83,3 +85,63 @@ def test_analyze_errors_name_the_option():
         main, ["ntk", "analyze", "--model", "/no/such/folder", "--n", "4"]
     )
     assert path.exit_code == 2 and "does not exist" in path.output
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a CPU-only torch")
+def test_analyze_cuda_on_a_cpu_only_torch_is_a_clean_error():
+    # regression: "AssertionError: Torch not compiled with CUDA enabled"
+    args = ["ntk", "analyze", "--n", "4", "--n-test", "4", "--model"]
+    args += ["tiny-encoder", "--start", "random", "--device", "cuda"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert "Invalid value for --device" in result.output
+    assert "torch.cuda.is_available() is False" in result.output
+
+
+@pytest.mark.parametrize("device", ["tpu", ""])
+def test_analyze_unknown_device_is_a_clean_error(device):
+    # regression: torch's own RuntimeError about the device string
+    args = ["ntk", "analyze", "--n", "4", "--n-test", "4", "--model"]
+    args += ["tiny-encoder", "--start", "random", "--device", device]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert f"Invalid value for '--device': '{device}' is not one of" in result.output
+
+
+def test_analyze_bad_model_files_are_clean_errors(tmp_path):
+    fake = tmp_path / "fake.gguf"
+    fake.write_bytes(b"GGUFgarbage")
+    empty = tmp_path / "empty.gguf"
+    empty.write_bytes(b"")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{oops")
+    table = tmp_path / "table.csv"
+    table.write_text("text,label\na,b\n")
+    cases = {
+        fake: "which cannot be loaded (struct.error",
+        empty: "an empty file",
+        folder: "a folder without config.json",
+        broken: "whose config.json cannot be read as JSON",
+        table: "a file that is not a .gguf file",
+    }
+    for path, what in cases.items():
+        args = ["ntk", "analyze", "--model", str(path), "--n", "4", "--n-test", "4"]
+        result = CliRunner().invoke(main, [*args, "--no-progress"])
+        assert result.exit_code == 2, result.output
+        assert isinstance(result.exception, SystemExit)  # no traceback
+        # click wraps long lines: compare with the line breaks taken out
+        said = " ".join(result.output.split())
+        assert "Invalid value for --model: name_or_path must be 'minilm'" in said
+        assert "a Hugging Face model folder (with config.json and weights)" in said
+        assert what in said
+
+
+def test_analyze_empty_params_is_refused():
+    args = ["ntk", "analyze", "--model", "tiny-encoder", "--start", "random"]
+    result = CliRunner().invoke(main, [*args, "--n", "4", "--params", ""])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert "Invalid value for --params" in result.output
+    assert "non-empty regular expression; got ''" in result.output
