@@ -441,7 +441,9 @@ def finetune(
         Examples per forward pass when predictions are recorded.
     checkpoint : str or path, default=None
         A file to resume from (if it exists) and to write every
-        ``checkpoint_every`` steps and at the end.
+        ``checkpoint_every`` steps and at the end. Its folder must exist, and an
+        existing file must be a checkpoint this function wrote (a ValueError
+        otherwise, raised before any work).
     checkpoint_every : int, default=10
     device : {"cpu", "cuda"}, default="cpu"
         Where the module, the parameters and the batches live during the run; the
