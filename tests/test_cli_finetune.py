@@ -229,3 +229,27 @@ def test_reproduce_ntk_needs_two_tasks(csv_tasks):
     )
     assert result.exit_code == 2
     assert "needs at least 2 comma-separated tasks" in result.output
+
+
+def test_reproduce_loads_every_model_on_the_device(monkeypatch):
+    # The eNTK is computed where the model lives, so a --device cuda run must load
+    # the model there, not only move it for fine-tuning. Recorded on the CPU: the
+    # loader is called with the device it is given.
+    from initscape.ntk import _reproduce
+
+    seen = []
+
+    def fake_load_model(name, **kwargs):
+        seen.append(("load_model", kwargs["device"]))
+        raise RuntimeError("stop here")
+
+    def fake_tiny_model(kind, **kwargs):
+        seen.append(("tiny_model", kwargs["device"]))
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(_reproduce, "load_model", fake_load_model)
+    monkeypatch.setattr(_reproduce, "tiny_model", fake_tiny_model)
+    for name in ("minilm", "tiny-encoder"):
+        with pytest.raises(RuntimeError, match="stop here"):
+            _reproduce._load(name, "pretrained", 0, 16, "cuda:1")
+    assert seen == [("load_model", "cuda:1"), ("tiny_model", "cuda:1")]

@@ -114,11 +114,18 @@ FULL = Plan(
 )
 
 
-def _load(model_name, start, seed, max_length):
+def _load(model_name, start, seed, max_length, device):
+    # the model lives on the device, so that the eNTK is computed there too
     if model_name in TINY:
         draw = seed if start == "pretrained" else seed + 1
-        return tiny_model(model_name.split("-")[1], random_state=draw)
-    return load_model(model_name, start=start, random_state=seed, max_length=max_length)
+        return tiny_model(model_name.split("-")[1], random_state=draw, device=device)
+    return load_model(
+        model_name,
+        start=start,
+        random_state=seed,
+        max_length=max_length,
+        device=device,
+    )
 
 
 def _task(name, n, n_test, seed, n_probe):
@@ -181,7 +188,7 @@ def _run(plan, model_name, tasks, params, seed, device, out, log, progress):
 
     # 1. pretrained start: head, eNTK on the largest training set, main run
     log("loading the pretrained model and the task")
-    model = _load(model_name, "pretrained", seed, plan.max_length)
+    model = _load(model_name, "pretrained", seed, plan.max_length, device)
     data = _task(tasks[0], plan.n_max, plan.n_test, seed, plan.n_probe)
     model.fit_probe(data.head_split)
     log("eNTK of the pretrained start")
@@ -252,7 +259,7 @@ def _run(plan, model_name, tasks, params, seed, device, out, log, progress):
 
     # 4. random start of the same architecture
     log("random start: model, eNTK, fine-tuning")
-    twin = _load(model_name, "random", seed, plan.max_length)
+    twin = _load(model_name, "random", seed, plan.max_length, device)
     twin.fit_probe(data.head_split)
     with progress("eNTK (random)") as cb:
         kernel_r = empirical_ntk(
