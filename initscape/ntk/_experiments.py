@@ -248,7 +248,6 @@ def sample_size_sweep(
     -------
     dict
     """
-    from initscape.ntk._kernels import EmpiricalNTK
     from initscape.ntk._spectrum import spectrum
     from initscape.ntk._stopping import stopping_report
 
@@ -261,20 +260,7 @@ def sample_size_sweep(
     order = rng.permutation(kernel.n_train)
     rows = []
     for n in sizes:
-        idx = order[:n]
-        sub = EmpiricalNTK(
-            train=kernel.train[np.ix_(idx, idx)],
-            cross=kernel.cross[:, idx],
-            f0_train=kernel.f0_train[idx],
-            f0_test=kernel.f0_test,
-            n_params=kernel.n_params,
-            params=kernel.params,
-            method=kernel.method,
-            seconds=0.0,
-            jacobian=kernel.jacobian,
-            y_train=kernel.y_train[idx],
-            y_test=kernel.y_test,
-        )
+        sub = kernel.subset(order[:n])
         spec = spectrum(sub)
         rep = stopping_report(sub, noise=noise, radius=radius)
         alpha = float(rep.rule.step_size)

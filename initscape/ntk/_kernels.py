@@ -38,7 +38,7 @@ import math
 import numbers
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -120,6 +120,21 @@ class EmpiricalNTK:
     @property
     def n_test(self) -> int:
         return 0 if self.cross is None else self.cross.shape[0]
+
+    def subset(self, index) -> EmpiricalNTK:
+        """The kernel of the training examples ``index``, against the same held-out set.
+
+        K[index][:, index] is a principal block: the eNTK of that training set,
+        with no new computation. The other fields are carried over.
+        """
+        idx = np.asarray(index)
+        return replace(
+            self,
+            train=self.train[np.ix_(idx, idx)],
+            cross=None if self.cross is None else self.cross[:, idx],
+            f0_train=self.f0_train[idx],
+            y_train=None if self.y_train is None else self.y_train[idx],
+        )
 
 
 def jl_bound(sketch_dim, n_points, delta=0.05):

@@ -39,7 +39,7 @@ from initscape.ntk._figures import (
 )
 from initscape.ntk._finetune import finetune
 from initscape.ntk._gd import kernel_gradient_descent
-from initscape.ntk._kernels import EmpiricalNTK, empirical_ntk
+from initscape.ntk._kernels import empirical_ntk
 from initscape.ntk._linearize import LinearizedModel, kernel_drift
 from initscape.ntk._models import check_device, load_model, tiny_model
 from initscape.ntk._spectrum import spectrum
@@ -137,22 +137,6 @@ def _no_progress(description, total=None):
     yield None
 
 
-def _sub_kernel(kernel, idx):
-    return EmpiricalNTK(
-        train=kernel.train[np.ix_(idx, idx)],
-        cross=kernel.cross[:, idx],
-        f0_train=kernel.f0_train[idx],
-        f0_test=kernel.f0_test,
-        n_params=kernel.n_params,
-        params=kernel.params,
-        method=kernel.method,
-        seconds=kernel.seconds,
-        jacobian=kernel.jacobian,
-        y_train=kernel.y_train[idx],
-        y_test=kernel.y_test,
-    )
-
-
 class _Stages:
     """Times each stage of a run, logs it and passes it to an optional callback."""
 
@@ -202,7 +186,7 @@ def _run(plan, model_name, tasks, params, seed, device, out, log, progress):
             callback=cb,
         )
     run_idx = np.arange(plan.n_run)
-    kernel = _sub_kernel(big, run_idx)
+    kernel = big.subset(run_idx)
     train = data.train.subset(run_idx)
     spec = spectrum(kernel)
     alpha = 1.0 / float(spec.eigenvalues[0])

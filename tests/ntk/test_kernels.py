@@ -234,6 +234,18 @@ def test_tied_weights_get_both_uses_in_their_gradient():
     assert np.max(np.abs(separate - kernel.train) / np.abs(kernel.train)) > 0.1
 
 
+def test_subset_is_the_kernel_of_the_subset(encoder, exact):
+    # a second computation on the chosen texts alone, not a slice of the first
+    idx = [4, 0, 2]
+    alone = empirical_ntk(encoder, [TRAIN[i] for i in idx], TEST, block_size=2)
+    sub = exact.subset(idx)
+    # float32 Jacobians of the same examples in other blocks: round-off only
+    np.testing.assert_allclose(sub.train, alone.train, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(sub.cross, alone.cross, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(sub.f0_train, alone.f0_train, rtol=1e-5, atol=1e-7)
+    assert sub.n_train == 3 and sub.n_test == len(TEST)
+
+
 def test_causal_exact_and_ntkvp_agree():
     model = tiny_model("causal")
     exact = empirical_ntk(model, TRAIN, TEST)
