@@ -220,6 +220,16 @@ def _risk(pred, y, loss):
     return risk, acc
 
 
+def _check_finite(risk, which, step, alpha):
+    """Stop a run whose recorded risk is nan or inf: gradient descent diverged."""
+    if not np.isfinite(risk):
+        raise ValueError(
+            f"training diverged at step {step}: the {which} risk is {risk}. "
+            f"step_size={alpha:g} is too large; try a smaller one, for example "
+            f"step_size={alpha / 10:g}."
+        )
+
+
 def _rows(inputs, index):
     """Rows ``index`` of a tokenised batch, trailing all-padding columns cut."""
     out = {k: v[index] for k, v in inputs.items()}
@@ -560,6 +570,7 @@ def finetune(
             if train_pred is None:
                 train_pred = _predict(model, leaves, inputs_train, block_size)
             risk, acc = _risk(train_pred, y_train, loss)
+            _check_finite(risk, "training", step, alpha)
             if step in keep:
                 kept[step] = {k: v.detach().cpu().clone() for k, v in leaves.items()}
             history["steps"].append(step)
@@ -569,6 +580,7 @@ def finetune(
             if inputs_test is not None:
                 pred = _predict(model, leaves, inputs_test, block_size)
                 risk, acc = _risk(pred, y_test, loss)
+                _check_finite(risk, "held-out", step, alpha)
                 history["test_risk"].append(risk)
                 history["test_accuracy"].append(acc)
                 history["test_predictions"].append(pred)

@@ -195,3 +195,20 @@ def test_pretrained_start_reaches_its_best_step_sooner(data):
     ]
     assert runs[0].test_risk[0] < runs[1].test_risk[0]
     assert runs[0].best_step < runs[1].best_step
+
+
+def test_divergence_is_an_error_not_a_nan_risk(data):
+    # regression: step_size=1e30 reported risks of nan and a "best" step at nan;
+    # with every parameter moving, the second step's forward pass overflows
+    train, test = data
+    model = tiny_model("encoder", random_state=4)
+    with pytest.raises(
+        ValueError,
+        match=r"training diverged at step \d+: the (training|held-out) risk is "
+        r"(nan|inf)\. step_size=1e\+30 is too large; try a smaller one, for "
+        r"example step_size=1e\+29",
+    ):
+        finetune(model, train, test, params="all", n_steps=3, step_size=1e30)
+    # the same without held-out data: the training risk is checked too
+    with pytest.raises(ValueError, match=r"the training risk is (nan|inf)"):
+        finetune(model, train, params="all", n_steps=3, step_size=1e30)
