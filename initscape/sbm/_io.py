@@ -485,7 +485,7 @@ def _long_double(raw: memoryview, buf: _GtBuffer, name: str) -> np.ndarray:
 # ------------------------------------------------------------------- edge lists
 
 
-def read_edgelist(path, *, directed=False, comments="#", delimiter=None):
+def read_edgelist(path, *, directed=False, comments=("#", "%"), delimiter=None):
     """Read a text edge list: one edge ``source target [weight]`` per line.
 
     Parameters
@@ -495,8 +495,12 @@ def read_edgelist(path, *, directed=False, comments="#", delimiter=None):
     directed : bool, default=False
         Read each line as an arc from ``source`` to ``target``; otherwise the
         adjacency is made symmetric.
-    comments : str, default="#"
-        Lines starting with it (after whitespace) are skipped, as are blank lines.
+    comments : str or tuple of str, default=("#", "%")
+        Lines starting with one of them (after whitespace) are skipped, as are
+        blank lines (``%`` is the comment mark of KONECT's and Matrix Market's
+        files). A first line of two names over integer node ids everywhere else,
+        such as ``source target``, is read as a header and skipped, with a logged
+        warning.
     delimiter : str, default=None
         Field separator; ``None`` splits on runs of whitespace.
 
@@ -510,6 +514,7 @@ def read_edgelist(path, *, directed=False, comments="#", delimiter=None):
     path = os.fspath(path)
     text = _read_text(path)
     sources, targets, weights = [], [], []
+    bad_first_weight = None
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith(comments):
@@ -525,6 +530,10 @@ def read_edgelist(path, *, directed=False, comments="#", delimiter=None):
         try:
             weight = float(fields[2]) if len(fields) == 3 else 1.0
         except ValueError:
+            if len(sources) == 1:  # perhaps a header ("source target weight")
+                bad_first_weight = (number, fields[2])
+                weights.append(1.0)
+                continue
             raise ValueError(
                 f"path {path!r}, line {number}: the edge weight must be a number; "
                 f"got {fields[2]!r}."
@@ -535,6 +544,23 @@ def read_edgelist(path, *, directed=False, comments="#", delimiter=None):
                 f"got {fields[2]!r}."
             )
         weights.append(weight)
+
+    # A header: a first line of names above integer ids on every other line
+    if len(sources) > 1 and not _all_int(sources[:1] + targets[:1]):
+        if _all_int(sources[1:] + targets[1:]):
+            logger.warning(
+                "path %r: read the first line %r as a header and skipped it",
+                path,
+                f"{sources[0]} {targets[0]}",
+            )
+            del sources[0], targets[0], weights[0]
+            bad_first_weight = None
+    if bad_first_weight is not None:
+        number, field = bad_first_weight
+        raise ValueError(
+            f"path {path!r}, line {number}: the edge weight must be a number; "
+            f"got {field!r}."
+        )
 
     # Node identifiers: integers when all are, else strings by first appearance.
     tokens = sources + targets
@@ -563,6 +589,15 @@ def read_edgelist(path, *, directed=False, comments="#", delimiter=None):
         graph_properties={},
         edges=edges.reshape(-1, 2),
     )
+
+
+def _all_int(tokens) -> bool:
+    try:
+        for t in tokens:
+            int(t)
+    except ValueError:
+        return False
+    return True
 
 
 def _adjacency_from_edges(edges, weights, n_nodes, directed) -> sp.csr_array:

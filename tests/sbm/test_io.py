@@ -535,3 +535,31 @@ def test_edgelist_not_utf8_names_the_file(tmp_path):
         ValueError, match=r"latin\.txt' is not UTF-8 text: byte 0xe9 at offset 3"
     ):
         read_graph(path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "% KONECT header\n0 1\n1 2\n",
+        "# comment\n0 1\n1 2\n",
+        "source target\n0 1\n1 2\n",
+        "source target weight\n0 1 1\n1 2 1\n",
+    ],
+)
+def test_edge_list_comments_and_header_are_skipped(tmp_path, text):
+    path = tmp_path / "g.txt"
+    path.write_text(text)
+    data = read_edgelist(path)
+    assert data.node_ids.tolist() == [0, 1, 2]
+    assert data.edges.tolist() == [[0, 1], [1, 2]]
+
+
+def test_edge_list_of_names_has_no_header(tmp_path):
+    # names on every line: the first line is an edge like the others
+    path = tmp_path / "g.txt"
+    path.write_text("a b\nb c\n")
+    assert read_edgelist(path).node_ids.tolist() == ["a", "b", "c"]
+    bad = tmp_path / "bad.txt"
+    bad.write_text("0 1 x\n1 2 1\n")
+    with pytest.raises(ValueError, match="line 1: the edge weight must be a number"):
+        read_edgelist(bad)
