@@ -196,6 +196,11 @@ def test_datasets_command():
             ["--dataset", "karate", "-o", "/nonexistent/dir/x.csv"],
             "'--output': the folder '/nonexistent/dir' does not exist",
         ),
+        (["--dataset", "karate", "-o", ""], "'--output': must be the path of a file"),
+        (
+            ["--dataset", "karate", "-o", "/dev/full"],
+            "'--output': cannot write the labels to '/dev/full': No space left",
+        ),
     ],
 )
 def test_bad_options_name_the_option(args, match):
@@ -280,3 +285,13 @@ def test_agreement_on_linked_nodes_leaves_out_isolated_ones(tmp_path):
 def test_no_linked_line_when_every_node_has_an_edge():
     out = fit_json("--dataset", "karate", "--n-init", "2")
     assert "agreement_linked" not in out
+
+
+def test_output_below_a_file_names_it(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = CliRunner().invoke(
+        main, ["sbm", "fit", "--dataset", "karate", "-o", str(blocker / "x.csv")]
+    )
+    assert result.exit_code == 2
+    assert f"the folder '{blocker}' is not a folder" in result.output

@@ -17,7 +17,7 @@ import click
 import numpy as np
 
 from initscape.cli import ntk_group
-from initscape.cli._common import echo_json, progress_bar
+from initscape.cli._common import echo_json, output_folder, progress_bar
 
 TINY = ("tiny-encoder", "tiny-causal")
 
@@ -143,7 +143,6 @@ def _plots(out, spec, report, title):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out.mkdir(parents=True, exist_ok=True)
     lam = spec.eigenvalues
     j = np.arange(1, lam.size + 1)
     fig, ax = plt.subplots(figsize=(5, 3.6))
@@ -304,6 +303,8 @@ def analyze(
 
     began = time.perf_counter()
     device = check_device_option(device)
+    if out is not None:
+        out = output_folder(out)  # now, not after the kernel
     try:
         data = lib.load_task(
             task, n_train=n_train, n_test=n_test, n_probe=n_probe, random_state=seed

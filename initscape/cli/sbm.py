@@ -241,7 +241,13 @@ def fit(
     if degree_corrected:
         summary["settings"].update(degree_corrected=True, likelihood=likelihood)
     if output is not None:
-        write_labels(output, net, model.labels_)
+        try:
+            write_labels(output, net, model.labels_)
+        except OSError as err:
+            raise click.BadParameter(
+                f"cannot write the labels to {output!r}: {err.strerror or err}.",
+                param_hint="'--output'",
+            ) from None
         summary["output"] = output
     if as_json:
         echo_json(summary)
@@ -253,10 +259,16 @@ def _check_output(output) -> None:
     """A usage error now, rather than a traceback after the whole fit."""
     if output is None:
         return
+    if not output or os.path.isdir(output):
+        raise click.BadParameter(
+            f"must be the path of a file to write; got {output!r}.",
+            param_hint="'--output'",
+        )
     folder = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(folder):
+        what = "is not a folder" if os.path.exists(folder) else "does not exist"
         raise click.BadParameter(
-            f"the folder {folder!r} does not exist; got {output!r}.",
+            f"the folder {folder!r} {what}; got {output!r}.",
             param_hint="'--output'",
         )
     if not os.access(folder, os.W_OK):

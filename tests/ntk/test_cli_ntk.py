@@ -145,3 +145,13 @@ def test_analyze_empty_params_is_refused():
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
     assert "Invalid value for --params" in result.output
     assert "non-empty regular expression; got ''" in result.output
+
+
+def test_analyze_out_folder_that_cannot_be_made_is_refused_first(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    args = ["ntk", "analyze", "--model", "tiny-encoder", "--start", "random"]
+    args += ["--n", "4", "--n-test", "4", "--out", str(blocker / "plots")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert "Invalid value for --out: cannot create the folder" in result.output
