@@ -645,6 +645,11 @@ def read_matrix_market(path) -> GraphData:
         raise ValueError(
             f"path {path!r} is not a readable Matrix Market file: {exc}"
         ) from None
+    if np.iscomplexobj(matrix):
+        raise ValueError(
+            f"path {path!r}: an adjacency matrix must be real (0/1 or weights); got "
+            "a complex Matrix Market matrix."
+        )
     adjacency = sp.csr_array(matrix, dtype=np.float64)
     if adjacency.shape[0] != adjacency.shape[1]:
         raise ValueError(
