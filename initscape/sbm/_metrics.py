@@ -55,8 +55,17 @@ def agreement(labels_a, labels_b):
         raise ValueError("labels_a must label at least one node; got 0 labels.")
 
     # Contingency table and the best matching of labels
-    _, ia = np.unique(a, return_inverse=True)
-    _, ib = np.unique(b, return_inverse=True)
+    inverse = []
+    for name, labels in (("labels_a", a), ("labels_b", b)):
+        try:
+            inverse.append(np.unique(labels, return_inverse=True)[1].reshape(-1))
+        except TypeError:
+            kinds = sorted({type(v).__name__ for v in labels.tolist()})
+            raise TypeError(
+                f"{name} must hold labels of one kind (all numbers or all "
+                f"strings); got a mix of {', '.join(kinds)}."
+            ) from None
+    ia, ib = inverse
     table = np.zeros((ia.max() + 1, ib.max() + 1))
     np.add.at(table, (ia, ib), 1)
     rows, cols = linear_sum_assignment(table, maximize=True)

@@ -66,3 +66,11 @@ def test_missing_labels_are_named():
         ValueError, match="labels_b must hold a label for every node; got nan at node 1"
     ):
         agreement([0, 1, 1], [0.0, np.nan, 1.0])
+
+
+def test_labels_of_mixed_kinds_are_named():
+    with pytest.raises(
+        TypeError,
+        match="labels_a must hold labels of one kind .*; got a mix of NoneType, str",
+    ):
+        agreement(["a", None, "b"], ["a", "b", "b"])
