@@ -145,6 +145,11 @@ def test_finetune_reports_the_time_of_the_whole_command(csv_tasks):
             "--checkpoint",
             "checkpoint must be a file in an existing folder",
         ),
+        (
+            ["--checkpoint", "/proc/ck.pt"],
+            "--checkpoint",
+            "checkpoint must be a file that can be written; got '/proc/ck.pt'",
+        ),
     ],
 )
 def test_finetune_errors_name_the_option(csv_tasks, extra, option, message):

@@ -316,13 +316,26 @@ def _config(model, params, optimizer, loss, alpha, batch_size, n_train, lineariz
     }
 
 
+def _unwritable(path, err):
+    return ValueError(
+        f"checkpoint must be a file that can be written; got {str(path)!r}, which "
+        f"cannot ({type(err).__name__}: {(str(err).splitlines() or [''])[0][:120]}). "
+        "Use a path in a folder you can write to."
+    )
+
+
 def _save_checkpoint(path, state):
     import torch
 
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    # torch.save reports an unwritable file as a RuntimeError from its zip writer
+    # ("open file failed"), os.replace as an OSError
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    except (OSError, RuntimeError) as err:
+        raise _unwritable(path, err) from err
 
 
 def _check_checkpoint(path):
@@ -343,6 +356,18 @@ def _check_checkpoint(path):
             f"checkpoint must be a file in an existing folder; got {str(path)!r}, "
             f"whose folder {str(path.parent)!r} does not exist."
         )
+    # write and remove the temporary file the saves go through, so a folder that
+    # cannot be written (a read-only mount, /proc) is refused before any work
+    # rather than after the whole run
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with open(tmp, "xb"):
+            pass
+        tmp.unlink()
+    except FileExistsError:
+        pass
+    except OSError as err:
+        raise _unwritable(path, err) from err
     return path
 
 

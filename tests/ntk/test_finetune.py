@@ -1,6 +1,8 @@
 """The fine-tuning loop: a hand-computed gradient step, resuming, the options'
 checks, and a pretrained start against a random one."""
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -212,3 +214,44 @@ def test_divergence_is_an_error_not_a_nan_risk(data):
     # the same without held-out data: the training risk is checked too
     with pytest.raises(ValueError, match=r"the training risk is (nan|inf)"):
         finetune(model, train, params="all", n_steps=3, step_size=1e30)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs Linux's /proc")
+def test_unwritable_checkpoint_is_refused_before_the_run(data):
+    # regression: torch's "open file failed" RuntimeError traceback after the run
+    train, _ = data
+    model = tiny_model("encoder", random_state=4)
+    calls = []
+    with pytest.raises(
+        ValueError,
+        match=r"checkpoint must be a file that can be written; got '/proc/ck.pt', "
+        r"which cannot \(",
+    ):
+        finetune(
+            model,
+            train,
+            n_steps=1,
+            step_size=0.1,
+            checkpoint="/proc/ck.pt",
+            callback=lambda done, total: calls.append(done),
+        )
+    assert calls == []  # no step was taken
+
+
+def test_a_failed_save_names_the_checkpoint(data, tmp_path, monkeypatch):
+    # a folder that becomes unwritable during the run: torch.save's RuntimeError
+    train, _ = data
+    model = tiny_model("encoder", random_state=4)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("[enforce fail at inline_container.cc:747] open failed")
+
+    monkeypatch.setattr(torch, "save", fail)
+    path = tmp_path / "ck.pt"
+    with pytest.raises(
+        ValueError,
+        match=r"checkpoint must be a file that can be written; got '.*ck.pt', which "
+        r"cannot \(RuntimeError: \[enforce fail",
+    ):
+        finetune(model, train, n_steps=1, step_size=0.1, checkpoint=path)
+    assert not path.exists()
