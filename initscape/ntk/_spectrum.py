@@ -69,8 +69,12 @@ class Spectrum:
         The most negative eigenvalue before clipping (0.0 when none was).
     n_clipped : int
         How many eigenvalues were negative and clipped to 0.
-    polynomial_fit : DecayFit
-    exponential_fit : DecayFit
+    polynomial_fit : DecayFit or None
+        None when the default window holds fewer than 3 eigenvalues above the
+        round-off floor of :func:`default_window` (a kernel of rank 1 or 2, or
+        n < 5): the decay is then undetermined.
+    exponential_fit : DecayFit or None
+        None in the same case.
     effective_dimension : float
         The participation ratio (sum_j lambda_j)^2 / sum_j lambda_j^2, between 1
         (one direction) and n (a flat spectrum).
@@ -81,22 +85,23 @@ class Spectrum:
     n: int
     most_negative: float
     n_clipped: int
-    polynomial_fit: DecayFit
-    exponential_fit: DecayFit
+    polynomial_fit: DecayFit | None
+    exponential_fit: DecayFit | None
     effective_dimension: float
 
     def summary(self, top=5) -> dict:
-        """A dict of the numbers worth printing."""
+        """A dict of the numbers worth printing (a fit None when undetermined)."""
+        poly, expo = self.polynomial_fit, self.exponential_fit
         return {
             "n": self.n,
             "top_eigenvalues": self.eigenvalues[:top].tolist(),
             "most_negative": self.most_negative,
             "n_clipped": self.n_clipped,
-            "polynomial_rate": self.polynomial_fit.rate,
-            "polynomial_r2": self.polynomial_fit.r2,
-            "exponential_rate": self.exponential_fit.rate,
-            "exponential_r2": self.exponential_fit.r2,
-            "window": list(self.polynomial_fit.window),
+            "polynomial_rate": None if poly is None else poly.rate,
+            "polynomial_r2": None if poly is None else poly.r2,
+            "exponential_rate": None if expo is None else expo.rate,
+            "exponential_r2": None if expo is None else expo.r2,
+            "window": None if poly is None else list(poly.window),
             "effective_dimension": self.effective_dimension,
         }
 
@@ -116,11 +121,28 @@ def fit_decay(eigenvalues, kind="polynomial", window=None):
     Returns
     -------
     DecayFit
+
+    Raises
+    ------
+    ValueError
+        When the window holds fewer than 3 eigenvalues: a line through two points
+        fits them exactly (R^2 = 1) and says nothing about the decay.
     """
     lam = np.asarray(eigenvalues, dtype=float)
     if kind not in ("polynomial", "exponential"):
         raise ValueError(f"kind must be 'polynomial' or 'exponential'; got {kind!r}.")
     lo, hi = default_window(lam) if window is None else _check_window(window, lam)
+    if hi - lo + 1 < 3:
+        raise ValueError(
+            f"window must hold at least 3 eigenvalues to fit a decay; got "
+            f"{(lo, hi)!r}, {hi - lo + 1} eigenvalue(s)"
+            + (
+                f" (the default keeps j <= ceil(n/2) = {int(np.ceil(lam.size / 2))} "
+                f"with lambda_j > {_FLOOR:g} lambda_1; lower ones are round-off)."
+                if window is None
+                else "."
+            )
+        )
     j = np.arange(lo, hi + 1, dtype=float)
     y = np.log(lam[lo - 1 : hi])
     x = np.log(j) if kind == "polynomial" else j
@@ -131,17 +153,24 @@ def fit_decay(eigenvalues, kind="polynomial", window=None):
     return DecayFit(kind, float(-slope), float(intercept), float(r2), (lo, hi))
 
 
-def default_window(eigenvalues, floor=1e-8):
+# eigh of a float64 matrix gets each eigenvalue to within about n * 1e-16 times
+# lambda_1, so anything below 1e-10 * lambda_1 (a margin of a million for n up to
+# 100) may be round-off: a rank-1 kernel's "zero" eigenvalues come out near 1e-16
+# and would otherwise fit a fake decay with R^2 = 1
+_FLOOR = 1e-10
+
+
+def default_window(eigenvalues, floor=_FLOOR):
     """Indices 1 .. m with m = min(#{j : lambda_j > floor * lambda_1}, ceil(n/2)).
 
     The lower half of a finite kernel matrix's spectrum estimates the operator's
     eigenvalues poorly (Braun, JMLR 2006), and eigenvalues at round-off level
-    carry no decay information; at least two indices are kept.
+    carry no decay information. The window may hold fewer than 3 indices (even
+    none); :func:`fit_decay` refuses such a window.
     """
     lam = np.asarray(eigenvalues, dtype=float)
     above = int(np.sum(lam > floor * lam[0])) if lam[0] > 0 else 0
-    hi = max(2, min(above, int(np.ceil(lam.size / 2))))
-    return 1, min(hi, lam.size)
+    return 1, min(above, int(np.ceil(lam.size / 2)))
 
 
 def _check_window(window, lam):
@@ -170,11 +199,13 @@ def spectrum(kernel, *, window=None, warn_tolerance=1e-8):
     Parameters
     ----------
     kernel : EmpiricalNTK or ndarray of shape (n, n)
-        A symmetric positive semi-definite kernel matrix K (its ``train`` block for
+        A symmetric positive semi-definite kernel matrix K (refused when max |K -
+        K^T| exceeds round-off: 1e-8 times max |K| for float64) (its ``train`` block for
         an :class:`EmpiricalNTK`).
     window : tuple of (int, int), default=None
         Indices (1-based, inclusive) for both decay fits; ``None`` takes
-        :func:`default_window`.
+        :func:`default_window`, and leaves both fits None when it holds fewer than
+        3 eigenvalues.
     warn_tolerance : float, default=1e-8
         A negative eigenvalue below ``-warn_tolerance * lambda_1`` is logged as a
         warning: more than round-off, so K is not a Gram matrix.
@@ -193,6 +224,21 @@ def spectrum(kernel, *, window=None, warn_tolerance=1e-8):
         )
     if not np.all(np.isfinite(k)):
         raise ValueError("kernel must hold finite numbers only; got NaN or inf.")
+    # a kernel built in floating point is symmetric only to round-off: float64
+    # products of Jacobian blocks differ from their transposes near 1e-16
+    # relative, float32 ones near 1e-7, so the bound is 1e-8 or 100 machine
+    # epsilons of the input's own precision, whichever is larger
+    given = np.asarray(getattr(kernel, "train", kernel))
+    precision = given.dtype if np.issubdtype(given.dtype, np.floating) else np.float64
+    tolerance = max(1e-8, 100 * float(np.finfo(precision).eps))
+    scale = float(np.max(np.abs(k)))
+    asymmetry = float(np.max(np.abs(k - k.T)))
+    if asymmetry > tolerance * scale:
+        raise ValueError(
+            f"kernel must be symmetric; got a matrix with max |K - K^T| = "
+            f"{asymmetry:.3g}, {asymmetry / scale:.3g} times max |K| (round-off "
+            f"allows {tolerance:.0e})."
+        )
     check_scalar(warn_tolerance, "warn_tolerance", numbers.Real, low=0)
     n = k.shape[0]
 
@@ -219,7 +265,12 @@ def spectrum(kernel, *, window=None, warn_tolerance=1e-8):
             "connected to the output?)."
         )
 
-    # decay fits over one window, and the effective dimension
-    fits = [fit_decay(values, kind, window) for kind in ("polynomial", "exponential")]
+    # decay fits over one window (none when the default window is too short to
+    # determine a decay), and the effective dimension
+    kinds = ("polynomial", "exponential")
+    if window is None and np.diff(default_window(values))[0] + 1 < 3:
+        fits = [None, None]
+    else:
+        fits = [fit_decay(values, kind, window) for kind in kinds]
     dim = float(values.sum() ** 2 / np.sum(values**2))
     return Spectrum(values, vectors, n, most_negative, n_clipped, *fits, dim)

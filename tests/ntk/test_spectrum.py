@@ -104,3 +104,42 @@ def test_spectrum_errors():
         spectrum(np.diag([3.0, 2.0, 0.0]), window=(1, 3))
     with pytest.raises(ValueError, match=r"kind must be 'polynomial' or 'exponential'"):
         fit_decay(np.ones(4), "linear")
+
+
+def test_asymmetric_kernel_is_refused_round_off_is_not():
+    # regression: [[1, 2], [0, 1]] was symmetrised silently
+    with pytest.raises(
+        ValueError,
+        match=r"kernel must be symmetric; got a matrix with max \|K - K\^T\| = 2, "
+        r"1 times max \|K\|",
+    ):
+        spectrum(np.array([[1, 2], [0, 1.0]]))
+    # a Gram matrix with float64 round-off on one side passes
+    x = np.random.default_rng(0).standard_normal((6, 3))
+    k = x @ x.T
+    k[0, 1] *= 1 + 1e-13
+    assert spectrum(k).n == 6
+
+
+def test_rank_one_kernel_has_no_decay_fit():
+    # regression: eigenvalues [4, ~4e-16, ...] of ones((4, 4)) were fitted with
+    # R^2 = 1 and divide-by-zero warnings; by hand K/n has one eigenvalue, 1
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for n in (4, 10):
+            s = spectrum(np.ones((n, n)))
+            assert s.eigenvalues[0] == pytest.approx(1.0)
+            assert s.polynomial_fit is None and s.exponential_fit is None
+            assert s.summary()["polynomial_rate"] is None
+    with pytest.raises(
+        ValueError,
+        match=r"window must hold at least 3 eigenvalues to fit a decay; got "
+        r"\(1, 1\), 1 eigenvalue\(s\) \(the default keeps j <= ceil\(n/2\) = 5 "
+        r"with lambda_j > 1e-10 lambda_1",
+    ):
+        fit_decay(spectrum(np.ones((10, 10))).eigenvalues)
+    # an explicit two-point window is refused too: a line fits two points exactly
+    with pytest.raises(ValueError, match=r"got \(1, 2\), 2 eigenvalue\(s\)\.$"):
+        fit_decay(np.array([4.0, 2.0, 1.0]), window=(1, 2))
