@@ -106,14 +106,21 @@ def _print(s):
         click.echo(f"  linear head fitted on the {s['head']}")
     top = ", ".join(f"{v:.3g}" for v in sp["top_eigenvalues"][:5])
     click.echo(f"  top eigenvalues of K/n: {top}")
-    lo, hi = sp["window"]
-    click.echo(
-        f"  decay over j={lo}..{hi}: polynomial j^-{sp['polynomial_rate']:.3f} "
-        f"(R^2 {sp['polynomial_r2']:.3f}), exponential "
-        f"e^-{sp['exponential_rate']:.3f}j "
-        f"(R^2 {sp['exponential_r2']:.3f}); effective dimension "
-        f"{sp['effective_dimension']:.2f}"
-    )
+    if sp["window"] is None:
+        click.echo(
+            "  decay: not fitted (it needs 3 eigenvalues among the top half that "
+            "stand above round-off); "
+            f"effective dimension {sp['effective_dimension']:.2f}"
+        )
+    else:
+        lo, hi = sp["window"]
+        click.echo(
+            f"  decay over j={lo}..{hi}: polynomial j^-{sp['polynomial_rate']:.3f} "
+            f"(R^2 {sp['polynomial_r2']:.3f}), exponential "
+            f"e^-{sp['exponential_rate']:.3f}j "
+            f"(R^2 {sp['exponential_r2']:.3f}); effective dimension "
+            f"{sp['effective_dimension']:.2f}"
+        )
     if sp["n_clipped"]:
         click.echo(
             f"  {sp['n_clipped']} negative eigenvalue(s) clipped, the most "
@@ -147,20 +154,21 @@ def _plots(out, spec, report, title):
     j = np.arange(1, lam.size + 1)
     fig, ax = plt.subplots(figsize=(5, 3.6))
     ax.loglog(j[lam > 0], lam[lam > 0], ".", label="eigenvalues of K/n")
-    lo, hi = spec.polynomial_fit.window
-    jw = np.arange(lo, hi + 1)
-    ax.loglog(
-        jw,
-        spec.polynomial_fit.predict(jw),
-        "-",
-        label=f"j^-{spec.polynomial_fit.rate:.2f}",
-    )
-    ax.loglog(
-        jw,
-        spec.exponential_fit.predict(jw),
-        "--",
-        label=f"exp(-{spec.exponential_fit.rate:.2f} j)",
-    )
+    if spec.polynomial_fit is not None:
+        lo, hi = spec.polynomial_fit.window
+        jw = np.arange(lo, hi + 1)
+        ax.loglog(
+            jw,
+            spec.polynomial_fit.predict(jw),
+            "-",
+            label=f"j^-{spec.polynomial_fit.rate:.2f}",
+        )
+        ax.loglog(
+            jw,
+            spec.exponential_fit.predict(jw),
+            "--",
+            label=f"exp(-{spec.exponential_fit.rate:.2f} j)",
+        )
     ax.set_xlabel("j")
     ax.set_ylabel("lambda_j")
     ax.set_title(title, fontsize=9)

@@ -261,16 +261,16 @@ def sample_size_sweep(
     rows = []
     for n in sizes:
         sub = kernel.subset(order[:n])
-        spec = spectrum(sub)
+        spec = spectrum(sub).summary()
         rep = stopping_report(sub, noise=noise, radius=radius)
         alpha = float(rep.rule.step_size)
         rows.append(
             {
                 "n": n,
-                "lambda_1": float(spec.eigenvalues[0]),
-                "polynomial_rate": spec.polynomial_fit.rate,
-                "polynomial_r2": spec.polynomial_fit.r2,
-                "exponential_rate": spec.exponential_fit.rate,
+                "lambda_1": float(spec["top_eigenvalues"][0]),
+                "polynomial_rate": spec["polynomial_rate"],
+                "polynomial_r2": spec["polynomial_r2"],
+                "exponential_rate": spec["exponential_rate"],
                 "t_hat": int(rep.rule.step),
                 "eta_t_hat": alpha * rep.rule.step,
                 "best_step": int(rep.best_step),
@@ -281,8 +281,10 @@ def sample_size_sweep(
             }
         )
     ns = [r["n"] for r in rows]
-    beta = float(np.mean([r["polynomial_rate"] for r in rows]))
-    predicted = polynomial_rates(beta) if beta > 0 else {}
+    # the mean over the sizes whose spectrum has a decay fit (None: none has)
+    fitted = [r["polynomial_rate"] for r in rows if r["polynomial_rate"] is not None]
+    beta = float(np.mean(fitted)) if fitted else None
+    predicted = polynomial_rates(beta) if beta is not None and beta > 0 else {}
     return {
         "rows": rows,
         "mean_polynomial_rate": beta,
@@ -311,14 +313,15 @@ def start_summary(kernel, result=None):
     from initscape.ntk._stopping import stopping_report
 
     spec = spectrum(kernel)
+    fits = spec.summary()
     step_size = None if result is None else result.step_size
     rep = stopping_report(kernel, step_size=step_size)
     out = {
         "eigenvalues": spec.eigenvalues,
-        "polynomial_rate": spec.polynomial_fit.rate,
-        "polynomial_r2": spec.polynomial_fit.r2,
-        "exponential_rate": spec.exponential_fit.rate,
-        "exponential_r2": spec.exponential_fit.r2,
+        "polynomial_rate": fits["polynomial_rate"],
+        "polynomial_r2": fits["polynomial_r2"],
+        "exponential_rate": fits["exponential_rate"],
+        "exponential_r2": fits["exponential_r2"],
         "effective_dimension": spec.effective_dimension,
         "t_hat": int(rep.rule.step),
         "kernel_best_step": rep.best_step,

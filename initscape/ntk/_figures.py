@@ -26,6 +26,10 @@ def _pyplot():
     return plt
 
 
+def _decay_label(label, rate):
+    return f"{label}: no decay fit" if rate is None else f"{label}: j^-{rate:.2f}"
+
+
 def plot_learning_curves(path, runs, kernel_paths=None):
     """Held-out risk along each run, T_hat marked (runs: (label, result, t_hat))."""
     plt = _pyplot()
@@ -95,7 +99,7 @@ def plot_spectra(path, starts):
             lam,
             "o-",
             ms=3,
-            label=f"{label}: j^-{summary['polynomial_rate']:.2f}",
+            label=_decay_label(label, summary["polynomial_rate"]),
         )
     ax.set_xlabel("j")
     ax.set_ylabel("lambda_j of K/n")

@@ -155,3 +155,16 @@ def test_analyze_out_folder_that_cannot_be_made_is_refused_first(tmp_path):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
     assert "Invalid value for --out: cannot create the folder" in result.output
+
+
+def test_analyze_with_too_few_eigenvalues_for_a_decay_fit(tmp_path):
+    # n = 4: the decay fit's window (the top half) holds 2 eigenvalues, too few
+    args = ["ntk", "analyze", "--model", "tiny-encoder", "--start", "random"]
+    args += ["--n", "4", "--n-test", "4", "--no-progress", "--out", str(tmp_path)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "decay: not fitted (it needs 3 eigenvalues" in result.output
+    assert (tmp_path / "spectrum.png").stat().st_size > 0
+    as_json = CliRunner().invoke(main, [*args[:-2], "--json"])
+    summary = json.loads(as_json.output)
+    assert summary["spectrum"]["polynomial_rate"] is None
