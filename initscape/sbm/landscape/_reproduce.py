@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 REGIMES = ((0.5, 0.1), (0.2, 0.1), (0.8, 0.5))
 
 #: Sizes of each run: "quick" takes under a minute on two cores (18 s idle, 48 s
-#: busy, measured), "full" about seven minutes (6 min 50 s on two busy cores).
+#: busy, measured), "full" 43 s on two idle cores (minutes on loaded ones).
 PLANS = {
     "quick": {
         "census": (
@@ -444,7 +444,7 @@ def reproduce(
         Output folder (created).
     quick : bool, default=False
         Smaller grids and fewer starts: under a minute on two cores (18 s idle,
-        48 s busy), against about seven minutes for the full run.
+        48 s busy), against 43 s on two idle cores for the full run.
     scheduler : str or None, default=None
         Dask scheduler address for the sweeps; local processes otherwise.
     n_jobs : int or None, default=None
