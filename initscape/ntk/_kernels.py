@@ -332,6 +332,8 @@ class _Jacobians:
                 out = _jacobian_vmap(self.model, self.params, batch)
                 self.mode = "vmap"
                 return out
+            # torch.func raises one of these for an op with no batching rule;
+            # "auto" then falls back to one backward pass per example
             except (RuntimeError, NotImplementedError) as err:
                 if self.mode == "vmap":
                     raise
