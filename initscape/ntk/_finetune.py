@@ -26,6 +26,7 @@ import logging
 import numbers
 import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from initscape._validation import (
     check_scalar,
     torch_generator,
 )
+from initscape.exceptions import ConvergenceWarning
 from initscape.ntk._kernels import check_model
 from initscape.ntk._models import check_device
 
@@ -225,8 +227,8 @@ def _check_finite(risk, which, step, alpha):
     if not np.isfinite(risk):
         raise ValueError(
             f"training diverged at step {step}: the {which} risk is {risk}. "
-            f"step_size={alpha:g} is too large; try a smaller one, for example "
-            f"step_size={alpha / 10:g}."
+            f"step_size={alpha:g} is too large; leave step_size unset for "
+            "1/lambda_1 of K/n, the largest step that descent tolerates."
         )
 
 
@@ -673,6 +675,19 @@ def finetune(
         final = {k: v.detach().cpu().clone() for k, v in leaves.items()}
     finally:
         model.module.to(home)
+
+    # descent on the training risk that ends above where it began took steps too
+    # long for its curvature: a finite blow-up, which the nan check cannot see
+    risks = history["train_risk"]
+    if len(risks) > 1 and risks[-1] > risks[0]:
+        warnings.warn(
+            f"the training risk rose from {risks[0]:.4g} at step {history['steps'][0]}"
+            f" to {risks[-1]:.4g} at step {history['steps'][-1]}: step_size="
+            f"{alpha:g} is likely too large; leave step_size unset for 1/lambda_1 "
+            "of K/n.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
 
     def stack(key):
         values = history[key]

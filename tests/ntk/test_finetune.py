@@ -2,12 +2,14 @@
 checks, and a pretrained start against a random one."""
 
 import os
+import warnings
 
 import numpy as np
 import pytest
 import scipy.linalg
 import torch
 
+from initscape.exceptions import ConvergenceWarning
 from initscape.ntk import finetune, tiny_model, top_eigenvalue
 from tests.ntk._toy import word_task
 
@@ -211,13 +213,28 @@ def test_divergence_is_an_error_not_a_nan_risk(data):
     with pytest.raises(
         ValueError,
         match=r"training diverged at step \d+: the (training|held-out) risk is "
-        r"(nan|inf)\. step_size=1e\+30 is too large; try a smaller one, for "
-        r"example step_size=1e\+29",
+        r"(nan|inf)\. step_size=1e\+30 is too large; leave step_size unset for "
+        r"1/lambda_1 of K/n",
     ):
         finetune(model, train, test, params="all", n_steps=3, step_size=1e30)
     # the same without held-out data: the training risk is checked too
     with pytest.raises(ValueError, match=r"the training risk is (nan|inf)"):
         finetune(model, train, params="all", n_steps=3, step_size=1e30)
+
+
+def test_a_finite_blow_up_is_warned_about(data):
+    # regression: step_size=1e4 on the attention parameters alone took the risk
+    # far above its start without overflowing, and the run passed as a success
+    train, test = data
+    model = tiny_model("encoder", random_state=4)
+    with pytest.warns(ConvergenceWarning, match=r"the training risk rose from"):
+        result = finetune(model, train, test, n_steps=3, step_size=1e4)
+    assert result.train_risk[-1] > result.train_risk[0]
+    # the default step size descends: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        result = finetune(model, train, test, n_steps=3)
+    assert result.train_risk[-1] < result.train_risk[0]
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs Linux's /proc")
