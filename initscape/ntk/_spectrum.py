@@ -217,6 +217,12 @@ def spectrum(kernel, *, window=None, warn_tolerance=1e-8):
     from scipy.linalg import eigh
 
     k = getattr(kernel, "train", kernel)
+    if hasattr(k, "toarray") or np.iscomplexobj(k):
+        raise TypeError(
+            "kernel must be a dense real array (or an EmpiricalNTK); got "
+            f"{type(k).__name__}"
+            f"{' of complex numbers' if np.iscomplexobj(k) else ''}."
+        )
     k = np.asarray(k, dtype=np.float64)
     if k.ndim != 2 or k.shape[0] != k.shape[1] or k.shape[0] < 2:
         raise ValueError(
@@ -272,5 +278,8 @@ def spectrum(kernel, *, window=None, warn_tolerance=1e-8):
         fits = [None, None]
     else:
         fits = [fit_decay(values, kind, window) for kind in kinds]
-    dim = float(values.sum() ** 2 / np.sum(values**2))
+    # (sum lambda)^2 / sum lambda^2, on lambda / lambda_1 so that it stays finite
+    # for any finite kernel
+    scaled = values / values[0]
+    dim = float(scaled.sum() ** 2 / np.sum(scaled**2))
     return Spectrum(values, vectors, n, most_negative, n_clipped, *fits, dim)

@@ -143,3 +143,19 @@ def test_rank_one_kernel_has_no_decay_fit():
     # an explicit two-point window is refused too: a line fits two points exactly
     with pytest.raises(ValueError, match=r"got \(1, 2\), 2 eigenvalue\(s\)\.$"):
         fit_decay(np.array([4.0, 2.0, 1.0]), window=(1, 2))
+
+
+def test_sparse_and_complex_kernels_are_refused():
+    import scipy.sparse as sp
+
+    with pytest.raises(TypeError, match="kernel must be a dense real array"):
+        spectrum(sp.eye(3))
+    with pytest.raises(TypeError, match="got ndarray of complex numbers"):
+        spectrum(np.eye(3) * (1 + 1j))
+
+
+def test_effective_dimension_is_finite_for_a_huge_kernel():
+    # (sum lambda)^2 / sum lambda^2 of three equal eigenvalues is 3, by hand;
+    # 1e307 squared overflows unless the ratio is taken on lambda / lambda_1
+    assert spectrum(np.eye(3) * 1e307).effective_dimension == pytest.approx(3.0)
+    assert spectrum(np.ones((3, 3)) * 1e307).effective_dimension == pytest.approx(1.0)
