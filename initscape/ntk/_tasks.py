@@ -159,7 +159,16 @@ def _read_csv(path, text_column, label_column, strict=False):
             f"name_or_csv {str(path)!r} must have columns {text_column!r} and "
             f"{label_column!r}; got columns {reader.fieldnames}."
         )
-    rows = [(r[text_column], r[label_column]) for r in reader]
+    rows = []
+    for r in reader:
+        # csv gives None for a field the row does not reach
+        if r[text_column] is None or r[label_column] is None:
+            raise ValueError(
+                f"name_or_csv {str(path)!r}, line {reader.line_num}: every row must "
+                f"have a {text_column!r} and a {label_column!r} field; got "
+                f"{[v for v in r.values() if v is not None]}."
+            )
+        rows.append((r[text_column], r[label_column]))
     return [t for t, _ in rows], [lab for _, lab in rows]
 
 

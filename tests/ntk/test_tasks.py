@@ -55,3 +55,14 @@ def test_a_label_with_one_example_is_refused_with_the_counts(tmp_path):
         r"by label; got label counts \{'ham': 11, 'spam': 1\}",
     ):
         load_task(path, n_train=6, n_test=4, random_state=0)
+
+
+def test_a_row_without_its_label_is_named(tmp_path):
+    # regression: the missing field read as None and sorting the labels failed
+    path = tmp_path / "short.csv"
+    path.write_text("text,label\na,pos\nb,neg\nc\nd,neg\n")
+    with pytest.raises(
+        ValueError,
+        match=r"line 4: every row must have a 'text' and a 'label' field; got \['c'\]",
+    ):
+        load_task(path, n_train=2, n_test=2, random_state=0)
