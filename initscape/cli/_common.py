@@ -39,6 +39,10 @@ def output_folder(path, param_hint: str = "--out"):
     """Create the folder ``path`` (and its parents) or fail with a usage error."""
     from pathlib import Path
 
+    if not str(path):
+        raise click.BadParameter(
+            "must be a folder path; got ''.", param_hint=param_hint
+        )
     path = Path(path)
     try:
         path.mkdir(parents=True, exist_ok=True)

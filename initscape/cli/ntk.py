@@ -11,7 +11,6 @@ plots.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import click
 import numpy as np
@@ -281,7 +280,7 @@ def _plots(out, spec, report, title):
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False),
     help="Write spectrum.png, risk.png and summary.json here.",
 )
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")

@@ -168,3 +168,10 @@ def test_analyze_with_too_few_eigenvalues_for_a_decay_fit(tmp_path):
     as_json = CliRunner().invoke(main, [*args[:-2], "--json"])
     summary = json.loads(as_json.output)
     assert summary["spectrum"]["polynomial_rate"] is None
+
+
+def test_analyze_empty_out_is_refused():
+    args = ["ntk", "analyze", "--model", "tiny-encoder", "--start", "random"]
+    result = CliRunner().invoke(main, [*args, "--n", "4", "--out", ""])
+    assert result.exit_code == 2
+    assert "Invalid value for --out: must be a folder path; got ''." in result.output
