@@ -683,8 +683,9 @@ def finetune(
         warnings.warn(
             f"the training risk rose from {risks[0]:.4g} at step {history['steps'][0]}"
             f" to {risks[-1]:.4g} at step {history['steps'][-1]}: step_size="
-            f"{alpha:g} is likely too large; leave step_size unset for 1/lambda_1 "
-            "of K/n.",
+            f"{alpha:g} is likely too large for this network away from theta_0 "
+            "(1/lambda_1 of K/n is the kernel's limit at theta_0); try a smaller "
+            "one.",
             ConvergenceWarning,
             stacklevel=2,
         )
